@@ -1,0 +1,29 @@
+"""Numba flags and chunk constants shared by every kernel.
+
+Kernels import their decorator vocabulary from here so that a test can check that every
+kernel uses the same restricted ``fastmath`` set and the on-disk cache.
+"""
+
+from __future__ import annotations
+
+import os
+
+#: Compiled kernels are cached on disk so that a second process does not recompile.
+#: Set ``FASTKMEANS_NO_CACHE=1`` to switch it off; ``NUMBA_CACHE_DIR`` moves the cache
+#: (use it for read-only installs).
+NUMBA_CACHE: bool = os.environ.get("FASTKMEANS_NO_CACHE", "0") != "1"
+
+#: A restricted fast-math set: reassociation and contraction let LLVM vectorise sums,
+#: but no ``nnan``/``ninf`` because kernels use ``inf`` sentinels.
+FASTMATH: set[str] = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+#: Reduction chunks hold at least this many rows ...
+MIN_CHUNK_ROWS: int = 2048
+#: ... and there are at most this many of them. Chunk boundaries depend on n only.
+MAX_CHUNKS: int = 64
+#: Rows per distance tile in the GEMM-style kernels.
+TILE_ROWS: int = 256
+#: From this many features on, distances use the GEMM-style kernel.
+GEMM_MIN_FEATURES: int = 16
+#: Problems with fewer than this many n*k*d operations run on the serial kernels.
+SERIAL_MAX_WORK: int = 200_000

@@ -1,0 +1,306 @@
+"""The plain-Python driver: validate -> seed -> iterate -> re-seed empties -> stop.
+
+Loops here run over iterations and runs, never over samples: every pass over the data is
+a kernel call.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _config
+from ._init import plusplus, random_rows, run_generators
+from ._threads import thread_limit
+from ._validation import (
+    as_float_array,
+    as_initial_centers,
+    as_sample_weight,
+    check_features,
+    check_n_clusters,
+)
+from .errors import ConvergenceWarning
+from .kernels.distances import all_distances, assigned_sq_distances
+from .kernels.lloyd import lloyd_direct, lloyd_direct_serial, lloyd_gemm, reduce_chunks
+from .model import FitHistory, KMeansModel
+from .params import KMeansParams
+
+F8 = NDArray[np.float64]
+Floats = NDArray[np.floating]
+
+
+def chunk_bounds(n: int) -> NDArray[np.intp]:
+    """Row boundaries of the reduction chunks: a function of ``n`` only, never of threads."""
+    n_chunks = max(1, min(_config.MAX_CHUNKS, -(-n // _config.MIN_CHUNK_ROWS)))
+    return np.linspace(0, n, n_chunks + 1).astype(np.intp)
+
+
+def normalize_rows(X: Floats, name: str = "X") -> Floats:
+    """Rows scaled to unit Euclidean length (a new array); zero rows are an error."""
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
+    if (norms == 0).any():
+        i = int(np.flatnonzero(norms == 0)[0])
+        raise ValueError(
+            f'metric="cosine" needs rows of non-zero length, but row {i} of {name} is all zeros'
+        )
+    return (X / norms[:, None]).astype(X.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- the engine
+class Engine:
+    """Chooses and calls the assignment kernel for one data set; owns the workspaces."""
+
+    def __init__(self, X: Floats, w: F8, k: int, accumulate: bool = True) -> None:
+        n, d = X.shape
+        self.X, self.w, self.k = X, w, k
+        self.bounds = chunk_bounds(n)
+        n_chunks = self.bounds.shape[0] - 1
+        self.gemm = d >= _config.GEMM_MIN_FEATURES and k >= 8
+        self.serial = n * k * d <= _config.SERIAL_MAX_WORK and not self.gemm
+        self.mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype) if self.gemm else None
+        # Prediction never accumulates: one-element stand-ins keep the kernel signature.
+        ks, ds = (k, d) if accumulate else (1, 1)
+        self.sums = np.zeros((n_chunks, ks, ds))
+        self.wsums = np.zeros((n_chunks, ks))
+        self.inertia = np.zeros(n_chunks)
+        self.changed = np.zeros(n_chunks, dtype=np.intp)
+        self.total_sums = np.zeros((ks, ds))
+        self.total_wsums = np.zeros(ks)
+
+    def step(self, centers: Floats, labels: NDArray[np.intp], accumulate: bool) -> tuple[float, int]:
+        """Assign every row to its nearest centre (INOUT labels); with ``accumulate`` also
+        leave per-cluster sums in ``total_sums``/``total_wsums``. Returns (inertia, changed)."""
+        args = (self.bounds, labels, self.sums, self.wsums, self.inertia, self.changed, accumulate)
+        if self.gemm:
+            lloyd_gemm(self.X, self.w, centers, self.mean, *args)
+        elif self.serial:
+            lloyd_direct_serial(self.X, self.w, centers, *args)
+        else:
+            lloyd_direct(self.X, self.w, centers, *args)
+        if accumulate:
+            reduce_chunks(self.sums, self.wsums, self.total_sums, self.total_wsums)
+        return float(self.inertia.sum()), int(self.changed.sum())
+
+    def relocate_empty(self, centers: Floats, labels: NDArray[np.intp]) -> int:
+        """Re-seed clusters of zero weight at the points farthest from their centre, as
+        scikit-learn does: the point leaves its cluster's sums and becomes the new centre.
+        Modifies ``total_sums``/``total_wsums``; returns how many clusters were re-seeded."""
+        empty = np.flatnonzero(self.total_wsums <= 0)
+        if empty.shape[0] == 0:
+            return 0
+        dist = np.empty(self.X.shape[0])
+        assigned_sq_distances(self.X, centers, labels, dist)
+        dist[self.w <= 0] = -1.0  # a zero-weight point cannot hold a cluster
+        m = min(empty.shape[0], int((self.w > 0).sum()))
+        far = np.argpartition(-dist, m - 1)[:m]
+        far = far[np.lexsort((far, -dist[far]))]  # farthest first, ties to the lower row
+        for j, i in zip(empty[:m], far):
+            wi, old = self.w[i], labels[i]
+            xi = self.X[i].astype(np.float64)
+            self.total_sums[old] -= wi * xi
+            self.total_wsums[old] -= wi
+            self.total_sums[j] = wi * xi
+            self.total_wsums[j] = wi
+        return m
+
+    def new_centers(self, old: Floats, cosine: bool) -> Floats:
+        """Weighted means of the accumulated sums; clusters still empty keep their centre."""
+        wsum = self.total_wsums
+        new = np.array(old, dtype=np.float64)
+        full = wsum > 0
+        new[full] = self.total_sums[full] / wsum[full, None]
+        if cosine:
+            norms = np.linalg.norm(new, axis=1)
+            ok = norms > 0
+            new[ok] /= norms[ok, None]
+            new[~ok] = old[~ok]
+        return new.astype(old.dtype)
+
+
+@dataclass
+class RunResult:
+    centers: Floats
+    labels: NDArray[np.intp]
+    inertia: float
+    n_iter: int
+    stop_reason: str
+    history: list[tuple[float, float, int, int]]
+
+
+def lloyd(
+    engine: Engine,
+    centers: Floats,
+    max_iter: int,
+    tol: float,
+    cosine: bool,
+    on_iter: Callable[[], None] | None = None,
+) -> RunResult:
+    """Lloyd iterations from ``centers`` with scikit-learn's stopping rules."""
+    n = engine.X.shape[0]
+    labels = np.full(n, -1, dtype=np.intp)
+    history: list[tuple[float, float, int, int]] = []
+    stop = "max_iter"
+    shift = np.inf
+    for _ in range(max_iter):
+        inertia, changed = engine.step(centers, labels, accumulate=True)
+        n_reseeded = engine.relocate_empty(centers, labels)
+        new = engine.new_centers(centers, cosine)
+        shift = float(((new.astype(np.float64) - centers) ** 2).sum())
+        history.append((inertia, shift, changed, n_reseeded))
+        centers = new
+        if on_iter is not None:
+            on_iter()
+        if changed == 0:
+            stop = "strict"
+            break
+        if shift <= tol:
+            stop = "tol"
+            break
+    if stop == "strict" and shift == 0.0:
+        inertia = float(engine.inertia.sum())  # the centres did not move: still exact
+    else:
+        inertia, _ = engine.step(centers, labels, accumulate=False)
+    return RunResult(centers, labels, inertia, len(history), stop, history)
+
+
+def initial_centers(
+    params: KMeansParams, X: Floats, w: F8, rng: np.random.Generator, engine: Engine
+) -> Floats:
+    """Seed one run according to ``params.init``."""
+    k = params.n_clusters
+    if isinstance(params.init, np.ndarray):
+        centers = as_initial_centers(params.init, k, X.shape[1], X.dtype)
+        return normalize_rows(centers, "init") if params.metric == "cosine" else centers
+    if params.init == "random":
+        rows = random_rows(X, w, k, rng)
+    elif params.init == "k-means||":
+        from ._parallel_init import kmeans_parallel
+
+        return kmeans_parallel(X, w, k, rng, engine.bounds)
+    else:
+        rows = plusplus(X, w, k, rng, engine.bounds)
+    return X[rows].copy()
+
+
+def _progress(params: Any, total: int, desc: str) -> Any:
+    if not params.progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False)
+
+
+def prepare(params: Any, X: ArrayLike, sample_weight: ArrayLike | None) -> tuple[Floats, F8]:
+    """Validate the data and weights for ``params`` (cosine rows normalised)."""
+    Xa = as_float_array(X)
+    check_n_clusters(Xa.shape[0], params.n_clusters)
+    w = as_sample_weight(sample_weight, Xa.shape[0])
+    if isinstance(params.init, np.ndarray):
+        as_initial_centers(params.init, params.n_clusters, Xa.shape[1], Xa.dtype)
+    if params.metric == "cosine":
+        Xa = normalize_rows(Xa)
+    return Xa, w
+
+
+def fit(params: KMeansParams, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KMeansModel:
+    """Fit k-means as described by ``params``; see :meth:`KMeansParams.fit`."""
+    if _is_dask(X):
+        from .dask import fit_dask
+
+        return fit_dask(params, X, sample_weight)
+    Xa, w = prepare(params, X, sample_weight)
+    n_init = params.n_init
+    if isinstance(params.init, np.ndarray) and n_init != 1:
+        warnings.warn(
+            f"Explicit initial center position passed: performing only one init instead of "
+            f"n_init={n_init}.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        n_init = 1
+    tol = params.tol * float(np.mean(np.var(Xa, axis=0, dtype=np.float64)))
+    engine = Engine(Xa, w, params.n_clusters)
+    bar = _progress(params, n_init * params.max_iter, "k-means")
+    best: RunResult | None = None
+    with thread_limit(params.n_threads, single_thread_blas=engine.gemm):
+        for rng in run_generators(params.seed, n_init):
+            centers = initial_centers(params, Xa, w, rng, engine)
+            run = lloyd(engine, centers, params.max_iter, tol, params.metric == "cosine",
+                        bar.update if bar is not None else None)
+            if best is None or run.inertia < best.inertia:
+                best = run
+        assert best is not None
+        weights = cluster_weights(engine, best)
+    if bar is not None:
+        bar.close()
+    return to_model(params, best, weights)
+
+
+def cluster_weights(engine: Engine, run: RunResult) -> F8:
+    """Total sample weight of each cluster of ``run``'s labels."""
+    return np.bincount(run.labels, weights=engine.w, minlength=engine.k)
+
+
+def to_model(params: Any, run: RunResult, weights: F8) -> KMeansModel:
+    """Wrap a finished run as a model, warning when clusters came out identical."""
+    k = params.n_clusters
+    distinct = np.unique(run.labels).shape[0]
+    if distinct < k:
+        warnings.warn(
+            f"Number of distinct clusters ({distinct}) found smaller than n_clusters ({k}). "
+            f"Possibly due to duplicate points in X.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return KMeansModel(
+        centroids=run.centers,
+        labels=run.labels.astype(np.int64, copy=False),
+        inertia=run.inertia,
+        n_iter=run.n_iter,
+        converged=run.stop_reason != "max_iter",
+        stop_reason=run.stop_reason,
+        history=FitHistory.from_records(run.history),
+        params=params,
+        cluster_weights=weights,
+    )
+
+
+# --------------------------------------------------------------------------- prediction
+def _predict_data(model: KMeansModel, X: ArrayLike) -> Floats:
+    Xa = as_float_array(X)
+    check_features(Xa, model.n_features)
+    if model.params.metric == "cosine":
+        Xa = normalize_rows(Xa)
+    return Xa
+
+
+def assign(
+    model: KMeansModel, X: ArrayLike, sample_weight: ArrayLike | None
+) -> tuple[NDArray[np.int64], float]:
+    """Nearest-centroid labels of ``X`` and their weighted inertia."""
+    Xa = _predict_data(model, X)
+    w = as_sample_weight(sample_weight, Xa.shape[0])
+    centers = np.ascontiguousarray(model.centroids, dtype=Xa.dtype)
+    engine = Engine(Xa, w, model.n_clusters, accumulate=False)
+    labels = np.full(Xa.shape[0], -1, dtype=np.intp)
+    with thread_limit(model.params.n_threads, single_thread_blas=engine.gemm):
+        inertia, _ = engine.step(centers, labels, accumulate=False)
+    return labels.astype(np.int64, copy=False), inertia
+
+
+def distances(model: KMeansModel, X: ArrayLike) -> F8:
+    """Exact Euclidean distances of the rows of ``X`` to every centroid."""
+    Xa = _predict_data(model, X)
+    centers = np.ascontiguousarray(model.centroids, dtype=Xa.dtype)
+    out = np.empty((Xa.shape[0], model.n_clusters))
+    with thread_limit(model.params.n_threads):
+        all_distances(Xa, centers, out)
+    return out
+
+
+def _is_dask(X: Any) -> bool:
+    return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "chunks")

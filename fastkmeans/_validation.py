@@ -1,0 +1,120 @@
+"""Checks that need data: shapes, dtypes, finiteness, weights. Run at the top of fit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+def _first_bad(mask: NDArray[np.bool_]) -> str:
+    where = np.argwhere(mask)[0]
+    return ", ".join(f"{axis} {i}" for axis, i in zip(("row", "column"), where))
+
+
+def as_float_array(X: Any, name: str = "X") -> NDArray[np.floating]:
+    """Return ``X`` as a 2-D, finite, C-contiguous, writeable float32/float64 array.
+
+    float32 stays float32, every other real dtype becomes float64. The caller's array is
+    never modified: it is used as it is when it already qualifies, otherwise copied.
+    """
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be read as a numeric array: {exc}") from None
+    if arr.dtype.kind in "OUSV":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} must contain real numbers, got dtype {arr.dtype}; "
+                f"convert it first, e.g. with {name}.astype(np.float64)"
+            ) from None
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{name} must contain real numbers, got complex dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must contain real numbers, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D array of shape (n_samples, n_features) for {name}, got "
+            f"{arr.ndim}-D with shape {arr.shape}; use .reshape(-1, 1) for a single feature "
+            f"or .reshape(1, -1) for a single sample"
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} has 0 samples (shape {arr.shape}); at least 1 is required")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has 0 features (shape {arr.shape}); at least 1 is required")
+    dtype = np.float32 if arr.dtype == np.float32 else np.float64
+    if arr.dtype != dtype or not arr.flags.c_contiguous or not arr.flags.writeable:
+        # Read-only inputs are copied: Numba would otherwise compile a second kernel set.
+        arr = np.array(arr, dtype=dtype, order="C", copy=True)
+    elif type(arr) is not np.ndarray:
+        arr = arr.view(np.ndarray)
+    check_finite(arr, name)
+    return arr
+
+
+def check_finite(arr: NDArray[np.floating], name: str) -> None:
+    """Raise ``ValueError`` saying where the first NaN or infinity of ``arr`` is."""
+    if not np.isfinite(arr.sum(dtype=np.float64)) or not np.isfinite(arr).all():
+        bad = np.isnan(arr)
+        if bad.any():
+            raise ValueError(f"Input {name} contains NaN (first at {_first_bad(bad)})")
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            raise ValueError(f"Input {name} contains infinity (first at {_first_bad(bad)})")
+
+
+def check_n_clusters(n_samples: int, n_clusters: int) -> None:
+    """Raise ``ValueError`` when there are fewer samples than clusters."""
+    if n_samples < n_clusters:
+        raise ValueError(f"n_samples={n_samples} should be >= n_clusters={n_clusters}.")
+
+
+def check_features(X: NDArray[np.floating], n_features: int, name: str = "X") -> None:
+    """Raise ``ValueError`` when ``X`` has another number of features than expected."""
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features, but the model was fitted with {n_features} "
+            f"features"
+        )
+
+
+def as_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> NDArray[np.float64]:
+    """Return float64 weights of shape (n_samples,), checked: finite, >= 0, not all zero."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=np.float64)
+    w = np.asarray(sample_weight)
+    if w.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must contain real numbers, got dtype {w.dtype}")
+    if w.ndim == 0:
+        w = np.full(n_samples, w, dtype=np.float64)
+    if w.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {w.shape}, expected ({n_samples},) to match X"
+        )
+    w = np.array(w, dtype=np.float64, copy=True)
+    if not np.isfinite(w).all():
+        raise ValueError(
+            f"sample_weight contains NaN or infinity (first at index "
+            f"{int(np.flatnonzero(~np.isfinite(w))[0])})"
+        )
+    if (w < 0).any():
+        i = int(np.flatnonzero(w < 0)[0])
+        raise ValueError(f"sample_weight must be non-negative, got {w[i]} at index {i}")
+    if not (w > 0).any():
+        raise ValueError("sample_weight is zero everywhere; at least one weight must be > 0")
+    return w
+
+
+def as_initial_centers(
+    init: NDArray[np.float64], n_clusters: int, n_features: int, dtype: type
+) -> NDArray[np.floating]:
+    """Check a precomputed ``init`` against the data and cast it to the data's dtype."""
+    if init.shape != (n_clusters, n_features):
+        raise ValueError(
+            f"The shape of the initial centers {init.shape} does not match the number of "
+            f"clusters and features: expected ({n_clusters}, {n_features})"
+        )
+    return np.array(init, dtype=dtype, order="C", copy=True)

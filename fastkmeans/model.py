@@ -1,0 +1,250 @@
+"""The fitted model: an immutable value with predict, transform, score, save and load."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .params import KMeansParams
+
+_FORMAT = "fastkmeans-model/1"
+
+
+def _frozen(a: NDArray[Any]) -> NDArray[Any]:
+    a = np.asarray(a)
+    if a.flags.writeable:
+        a = a.copy() if a.base is not None else a
+        a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FitHistory:
+    """Per-iteration record of one run; every field has one entry per iteration.
+
+    Attributes
+    ----------
+    inertia : ndarray of float64
+        Inertia of the assignment made in the iteration (to the centroids it started with).
+    center_shift : ndarray of float64
+        Sum of squared centroid shifts made by the iteration's update.
+    labels_changed : ndarray of int64
+        Number of samples whose label changed in the iteration.
+    n_reseeded : ndarray of int64
+        Number of empty clusters re-seeded at the farthest points.
+    """
+
+    inertia: NDArray[np.float64]
+    center_shift: NDArray[np.float64]
+    labels_changed: NDArray[np.int64]
+    n_reseeded: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _frozen(getattr(self, f.name)))
+
+    def __len__(self) -> int:
+        return int(self.inertia.shape[0])
+
+    @classmethod
+    def from_records(cls, records: list[tuple[float, float, int, int]]) -> FitHistory:
+        """Build from a list of ``(inertia, center_shift, labels_changed, n_reseeded)``."""
+        cols = list(zip(*records)) if records else [(), (), (), ()]
+        return cls(
+            np.array(cols[0], dtype=np.float64),
+            np.array(cols[1], dtype=np.float64),
+            np.array(cols[2], dtype=np.int64),
+            np.array(cols[3], dtype=np.int64),
+        )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class KMeansModel:
+    """A fitted k-means model. Immutable: arrays are read-only.
+
+    Attributes
+    ----------
+    centroids : ndarray of shape (k, d)
+        Cluster centres, in the dtype of the training data.
+    labels : ndarray of shape (n,)
+        Cluster of each training sample (int64).
+    inertia : float
+        Weighted sum of squared distances of the samples to their centroid.
+    n_iter : int
+        Iterations of the winning run.
+    converged : bool
+        Whether the winning run stopped before ``max_iter``.
+    stop_reason : {"strict", "tol", "max_iter"}
+        Why the winning run stopped.
+    history : FitHistory
+        Per-iteration record of the winning run.
+    params : KMeansParams
+        The parameters that produced the model.
+    cluster_weights : ndarray of shape (k,)
+        Total sample weight in each cluster (the counts that ``partial_fit`` continues from).
+    """
+
+    centroids: NDArray[np.floating]
+    labels: NDArray[np.int64]
+    inertia: float
+    n_iter: int
+    converged: bool
+    stop_reason: str
+    history: FitHistory
+    params: KMeansParams
+    cluster_weights: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        for name in ("centroids", "labels", "cluster_weights"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        object.__setattr__(self, "inertia", float(self.inertia))
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of clusters k."""
+        return int(self.centroids.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """Number of features d seen at fit time."""
+        return int(self.centroids.shape[1])
+
+    @property
+    def inertia_history(self) -> NDArray[np.float64]:
+        """Inertia of each iteration of the winning run (``history.inertia``)."""
+        return self.history.inertia
+
+    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
+        """Label of the nearest centroid for each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), int64
+            Ties go to the lowest centroid index.
+
+        Examples
+        --------
+        >>> import numpy as np, fastkmeans as fk
+        >>> model = fk.KMeansParams(2, init=np.array([[0.0], [10.0]])).fit([[1.0], [9.0]])
+        >>> model.predict([[2.0], [8.0]]).tolist()
+        [0, 1]
+        """
+        from ._fit import assign
+
+        return assign(self, X, None)[0]
+
+    def transform(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Euclidean distance of each row of ``X`` to each centroid, shape (n_samples, k).
+
+        With ``metric="cosine"`` the rows are first scaled to unit length.
+        """
+        from ._fit import distances
+
+        return distances(self, X)
+
+    def score(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """Minus the inertia of ``X`` (weighted sum of squared distances to the nearest
+        centroid): larger is better, as in scikit-learn."""
+        from ._fit import assign
+
+        return -assign(self, X, sample_weight)[1]
+
+    def partial_fit(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KMeansModel:
+        """Return a new model updated with one mini-batch ``X`` (the old one is unchanged).
+
+        The update is Sculley's mini-batch step with per-cluster learning rates from
+        :attr:`cluster_weights`, as in scikit-learn's ``MiniBatchKMeans.partial_fit``.
+        """
+        from ._minibatch import partial_fit
+
+        return partial_fit(self, X, sample_weight)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to ``path`` as a NumPy ``.npz`` file (no pickle involved).
+
+        The file is written exactly at ``path`` (no suffix is added).
+        """
+        params, init = _params_to_json(self.params)
+        arrays: dict[str, NDArray[Any]] = {
+            "format": np.array(_FORMAT),
+            "params": np.array(params),
+            "centroids": np.asarray(self.centroids),
+            "labels": np.asarray(self.labels),
+            "inertia": np.array(self.inertia, dtype=np.float64),
+            "n_iter": np.array(self.n_iter, dtype=np.int64),
+            "converged": np.array(self.converged),
+            "stop_reason": np.array(self.stop_reason),
+            "cluster_weights": np.asarray(self.cluster_weights),
+        }
+        for f in dataclasses.fields(FitHistory):
+            arrays[f"history_{f.name}"] = np.asarray(getattr(self.history, f.name))
+        if init is not None:
+            arrays["params_init"] = init
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        with open(path, "wb") as fh:
+            fh.write(buf.getvalue())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> KMeansModel:
+        """Read a model written by :meth:`save`; loading never executes pickled code."""
+        with np.load(path, allow_pickle=False) as z:
+            if "format" not in z.files or str(z["format"]) != _FORMAT:
+                raise ValueError(f"{os.fspath(path)!r} is not a fastkmeans model file")
+            init = z["params_init"] if "params_init" in z.files else None
+            history = FitHistory(
+                *(z[f"history_{f.name}"] for f in dataclasses.fields(FitHistory))
+            )
+            return cls(
+                centroids=z["centroids"],
+                labels=z["labels"],
+                inertia=float(z["inertia"]),
+                n_iter=int(z["n_iter"]),
+                converged=bool(z["converged"]),
+                stop_reason=str(z["stop_reason"]),
+                history=history,
+                params=_params_from_json(str(z["params"]), init),
+                cluster_weights=z["cluster_weights"],
+            )
+
+
+def _params_to_json(params: Any) -> tuple[str, NDArray[np.float64] | None]:
+    out: dict[str, Any] = {"class": type(params).__name__}
+    init = None
+    for f in dataclasses.fields(params):
+        v = getattr(params, f.name)
+        if isinstance(v, np.ndarray):
+            init = v
+            v = {"array": "params_init"}
+        elif isinstance(v, np.random.Generator):
+            v = {"generator": v.bit_generator.state}
+        out[f.name] = v
+    return json.dumps(out), init
+
+
+def _params_from_json(text: str, init: NDArray[np.float64] | None) -> Any:
+    from . import params as params_module
+
+    raw = json.loads(text)
+    cls = getattr(params_module, raw.pop("class"))
+    for key, v in raw.items():
+        if isinstance(v, dict) and "array" in v:
+            raw[key] = init
+        elif isinstance(v, dict) and "generator" in v:
+            state = v["generator"]
+            bit_gen = getattr(np.random, state["bit_generator"])()
+            bit_gen.state = state
+            raw[key] = np.random.Generator(bit_gen)
+    return cls(**raw)
