@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up a virtual environment with every extra and run the whole test suite:
+# unit and property tests, scikit-learn checks, the Dask LocalCluster tests, the notebooks,
+# the docs build and the browser test. Usage: bash scripts/test.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[dev,sklearn,dask,docs]"
+
+# Headless Chromium for the browser test (Debian packages; needs root, as on CI).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+        || echo "warning: could not install chromium; the browser test will say why it skipped"
+fi
+
+# Compiled kernels are cached once and shared by every test process.
+export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
+export PYTHONHASHSEED=0
+
+.venv/bin/python -m ruff check fastkmeans tests benchmarks
+.venv/bin/python -m pytest "$@"
