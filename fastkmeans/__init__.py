@@ -22,9 +22,9 @@ __all__ = [
     "KMeansModel",
     "KMeansParams",
     "KMeansParamsError",
+    "__version__",
     "datasets",
     "plot",
-    "__version__",
 ]
 
 

@@ -7,8 +7,9 @@ a kernel call.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -71,7 +72,9 @@ class Engine:
         self.total_sums = np.zeros((ks, ds))
         self.total_wsums = np.zeros(ks)
 
-    def step(self, centers: Floats, labels: NDArray[np.intp], accumulate: bool) -> tuple[float, int]:
+    def step(
+        self, centers: Floats, labels: NDArray[np.intp], accumulate: bool
+    ) -> tuple[float, int]:
         """Assign every row to its nearest centre (INOUT labels); with ``accumulate`` also
         leave per-cluster sums in ``total_sums``/``total_wsums``. Returns (inertia, changed)."""
         args = (self.bounds, labels, self.sums, self.wsums, self.inertia, self.changed, accumulate)
@@ -229,8 +232,14 @@ def fit(params: KMeansParams, X: ArrayLike, sample_weight: ArrayLike | None = No
     with thread_limit(params.n_threads, single_thread_blas=engine.gemm):
         for rng in run_generators(params.seed, n_init):
             centers = initial_centers(params, Xa, w, rng, engine)
-            run = lloyd(engine, centers, params.max_iter, tol, params.metric == "cosine",
-                        bar.update if bar is not None else None)
+            run = lloyd(
+                engine,
+                centers,
+                params.max_iter,
+                tol,
+                params.metric == "cosine",
+                bar.update if bar is not None else None,
+            )
             if best is None or run.inertia < best.inertia:
                 best = run
         assert best is not None

@@ -16,7 +16,9 @@ from .kernels.seeding import kmeans_plusplus
 F8 = NDArray[np.float64]
 
 
-def run_generators(seed: int | np.random.Generator | None, n_runs: int) -> list[np.random.Generator]:
+def run_generators(
+    seed: int | np.random.Generator | None, n_runs: int
+) -> list[np.random.Generator]:
     """One independent random stream per run, derived from ``seed``."""
     root = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return list(root.spawn(n_runs))
@@ -34,7 +36,9 @@ def plusplus(
     return out
 
 
-def random_rows(X: NDArray[np.floating], w: F8, k: int, rng: np.random.Generator) -> NDArray[np.intp]:
+def random_rows(
+    X: NDArray[np.floating], w: F8, k: int, rng: np.random.Generator
+) -> NDArray[np.intp]:
     """k distinct rows drawn with probability proportional to their weight."""
     positive = np.flatnonzero(w > 0)
     if positive.shape[0] >= k:

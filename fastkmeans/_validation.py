@@ -76,8 +76,7 @@ def check_features(X: NDArray[np.floating], n_features: int, name: str = "X") ->
     """Raise ``ValueError`` when ``X`` has another number of features than expected."""
     if X.shape[1] != n_features:
         raise ValueError(
-            f"{name} has {X.shape[1]} features, but the model was fitted with {n_features} "
-            f"features"
+            f"{name} has {X.shape[1]} features, but the model was fitted with {n_features} features"
         )
 
 
@@ -91,9 +90,7 @@ def as_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> NDArray
     if w.ndim == 0:
         w = np.full(n_samples, w, dtype=np.float64)
     if w.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight.shape == {w.shape}, expected ({n_samples},) to match X"
-        )
+        raise ValueError(f"sample_weight.shape == {w.shape}, expected ({n_samples},) to match X")
     w = np.array(w, dtype=np.float64, copy=True)
     if not np.isfinite(w).all():
         raise ValueError(

@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Cluster the tutorial's three dense squares plus uniform noise with k = 3 "
         "and write the scatter coloured by cluster as an interactive HTML figure.",
     )
-    demo.add_argument("--out", default="kmeans.html", help="HTML file to write (default: %(default)s)")
+    demo.add_argument(
+        "--out", default="kmeans.html", help="HTML file to write (default: %(default)s)"
+    )
     demo.add_argument("--seed", type=_seed, default=42, help="random seed (default: %(default)s)")
     fit = sub.add_parser(
         "fit",
@@ -56,12 +58,22 @@ def _parser() -> argparse.ArgumentParser:
         "header row) and write one label per row.",
     )
     fit.add_argument("data", metavar="DATA", help="input file: .npy or .csv")
-    fit.add_argument("-k", "--n-clusters", type=_positive_int, required=True, help="number of clusters")
-    fit.add_argument("--out", default="labels.csv", help="labels file to write (default: %(default)s)")
-    fit.add_argument("--plot", default=None, metavar="FIG.html", help="also write an interactive figure")
+    fit.add_argument(
+        "-k", "--n-clusters", type=_positive_int, required=True, help="number of clusters"
+    )
+    fit.add_argument(
+        "--out", default="labels.csv", help="labels file to write (default: %(default)s)"
+    )
+    fit.add_argument(
+        "--plot", default=None, metavar="FIG.html", help="also write an interactive figure"
+    )
     fit.add_argument("--seed", type=_seed, default=None, help="random seed")
-    fit.add_argument("--n-init", type=_positive_int, default=1, help="independent runs (default: 1)")
-    fit.add_argument("--max-iter", type=_positive_int, default=300, help="iterations per run (default: 300)")
+    fit.add_argument(
+        "--n-init", type=_positive_int, default=1, help="independent runs (default: 1)"
+    )
+    fit.add_argument(
+        "--max-iter", type=_positive_int, default=300, help="iterations per run (default: 300)"
+    )
     return parser
 
 
@@ -105,8 +117,9 @@ def _demo(args: argparse.Namespace) -> None:
     X = fk.datasets.make_tutorial_data(seed=args.seed)
     model = fk.KMeansParams(3, seed=args.seed, max_iter=200, tol=1e-5).fit(X)
     labels = model.predict(X)
-    fig = fk.plot.clusters(X, labels, centroids=model.centroids,
-                           title="k-means on three squares plus noise (k = 3)")
+    fig = fk.plot.clusters(
+        X, labels, centroids=model.centroids, title="k-means on three squares plus noise (k = 3)"
+    )
     _write_html(fig, args.out)
     seconds = time.perf_counter() - start
     print(_summary(X.shape[0], 3, model.inertia, model.n_iter, seconds) + f" out={args.out}")
@@ -136,8 +149,10 @@ def _fit(args: argparse.Namespace) -> None:
             raise CliError("--plot needs data with at least 2 columns")
         _write_html(fk.plot.clusters(X, model.labels, model.centroids), args.plot)
     seconds = time.perf_counter() - start
-    print(_summary(model.labels.shape[0], model.n_clusters, model.inertia, model.n_iter, seconds)
-          + f" out={args.out}")
+    print(
+        _summary(model.labels.shape[0], model.n_clusters, model.inertia, model.n_iter, seconds)
+        + f" out={args.out}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,8 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fastkmeans {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug of ours: still one line, never a traceback
-        print(f"fastkmeans {args.command}: internal error: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        print(
+            f"fastkmeans {args.command}: internal error: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

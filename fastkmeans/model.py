@@ -204,9 +204,7 @@ class KMeansModel:
             if "format" not in z.files or str(z["format"]) != _FORMAT:
                 raise ValueError(f"{os.fspath(path)!r} is not a fastkmeans model file")
             init = z["params_init"] if "params_init" in z.files else None
-            history = FitHistory(
-                *(z[f"history_{f.name}"] for f in dataclasses.fields(FitHistory))
-            )
+            history = FitHistory(*(z[f"history_{f.name}"] for f in dataclasses.fields(FitHistory)))
             return cls(
                 centroids=z["centroids"],
                 labels=z["labels"],

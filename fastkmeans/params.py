@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from dataclasses import KW_ONLY, dataclass
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .model import KMeansModel
 
 InitName = Literal["k-means++", "random", "k-means||"]
-Seed = Union[int, np.random.Generator, None]
+Seed = int | np.random.Generator | None
 
 INIT_NAMES = ("k-means++", "random", "k-means||")
 ALGORITHMS = ("auto", "lloyd")
@@ -105,7 +105,9 @@ class _ParamsMixin:
         names = {f.name for f in dataclasses.fields(self)}  # type: ignore[arg-type]
         for key in changes:
             if key not in names:
-                raise KMeansParamsTypeError(key, f"unknown parameter; expected one of {sorted(names)}")
+                raise KMeansParamsTypeError(
+                    key, f"unknown parameter; expected one of {sorted(names)}"
+                )
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     def __eq__(self, other: object) -> bool:
@@ -120,8 +122,13 @@ class _ParamsMixin:
         key = []
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             v = getattr(self, f.name)
-            key.append(v.tobytes() if isinstance(v, np.ndarray) else id(v)
-                       if isinstance(v, np.random.Generator) else v)
+            key.append(
+                v.tobytes()
+                if isinstance(v, np.ndarray)
+                else id(v)
+                if isinstance(v, np.random.Generator)
+                else v
+            )
         return hash(tuple(key))
 
 

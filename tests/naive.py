@@ -41,7 +41,8 @@ def lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float = 0.0, w=None)
     tol_abs = tol * np.var(X64, axis=0).mean()
     C = np.asarray(C, dtype=np.float64)
     old = None
-    for it in range(max_iter):
+    it = 0
+    for it in range(max_iter):  # noqa: B007 (it is returned)
         labels, new = lloyd_step(X64, C, w)
         shift = ((new - C) ** 2).sum()
         C = new

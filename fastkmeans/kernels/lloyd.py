@@ -71,8 +71,22 @@ def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, accumulate):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _gemm_chunk(X, w, centers, centred, half_norms, mean, start, stop, labels, sums, wsums,
-                tile, dots, accumulate):
+def _gemm_chunk(
+    X,
+    w,
+    centers,
+    centred,
+    half_norms,
+    mean,
+    start,
+    stop,
+    labels,
+    sums,
+    wsums,
+    tile,
+    dots,
+    accumulate,
+):
     """IN X (n,d), w (n,) f8, centers (k,d), centred = centers - mean (k,d),
     half_norms = 0.5 ||centred||^2 (k,), mean (d,), rows start..stop; INOUT labels (n,);
     OUT sums (k,d) f8, wsums (k,) f8 (zeroed here); workspace tile (TILE,d), dots (TILE,k).
@@ -115,8 +129,7 @@ def lloyd_direct(X, w, centers, bounds, labels, sums, wsums, inertia, changed, a
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def lloyd_direct_serial(X, w, centers, bounds, labels, sums, wsums, inertia, changed,
-                        accumulate):
+def lloyd_direct_serial(X, w, centers, bounds, labels, sums, wsums, inertia, changed, accumulate):
     """As :func:`lloyd_direct` on the calling thread: no thread start-up for small data."""
     for c in range(bounds.shape[0] - 1):
         inertia[c], changed[c] = _direct_chunk(
@@ -142,8 +155,20 @@ def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, inertia, change
         tile = np.empty((TILE_ROWS, d), dtype=X.dtype)
         dots = np.empty((TILE_ROWS, k), dtype=X.dtype)
         inertia[c], changed[c] = _gemm_chunk(
-            X, w, centers, centred, half_norms, mean, bounds[c], bounds[c + 1], labels,
-            sums[c], wsums[c], tile, dots, accumulate,
+            X,
+            w,
+            centers,
+            centred,
+            half_norms,
+            mean,
+            bounds[c],
+            bounds[c + 1],
+            labels,
+            sums[c],
+            wsums[c],
+            tile,
+            dots,
+            accumulate,
         )
 
 
