@@ -99,8 +99,8 @@ class Engine:
         assigned_sq_distances(self.X, centers, labels, dist)
         dist[self.w <= 0] = -1.0  # a zero-weight point cannot hold a cluster
         m = min(empty.shape[0], int((self.w > 0).sum()))
-        far = np.argpartition(-dist, m - 1)[:m]
-        far = far[np.lexsort((far, -dist[far]))]  # farthest first, ties to the lower row
+        # scikit-learn's selection, so that ties between equally far points match it too.
+        far = np.argpartition(dist, -m)[: -m - 1 : -1]
         for j, i in zip(empty[:m], far):
             wi, old = self.w[i], labels[i]
             xi = self.X[i].astype(np.float64)

@@ -1,0 +1,180 @@
+"""Every kernel against the plain-NumPy reference in tests/naive.py, for both dtypes."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+from fastkmeans import _config
+from fastkmeans._fit import chunk_bounds
+from fastkmeans.kernels import distances, lloyd, seeding
+from tests import naive
+
+DTYPES = [np.float32, np.float64]
+RTOL = {np.float32: 1e-4, np.float64: 1e-6}
+
+
+def _data(n: int, d: int, k: int, dtype, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(dtype)
+    C = rng.normal(size=(k, d)).astype(dtype)
+    w = rng.uniform(0.5, 2.0, size=n)
+    return X, C, w
+
+
+def _workspace(n: int, k: int, d: int):
+    bounds = chunk_bounds(n)
+    nc = bounds.shape[0] - 1
+    return (
+        bounds,
+        np.full(n, -1, dtype=np.intp),
+        np.zeros((nc, k, d)),
+        np.zeros((nc, k)),
+        np.zeros(nc),
+        np.zeros(nc, dtype=np.intp),
+    )
+
+
+def _run(kind: str, X, w, C, accumulate=True):
+    n, d = X.shape
+    k = C.shape[0]
+    bounds, labels, sums, wsums, inertia, changed = _workspace(n, k, d)
+    args = (bounds, labels, sums, wsums, inertia, changed, accumulate)
+    if kind == "direct":
+        lloyd.lloyd_direct(X, w, C, *args)
+    elif kind == "serial":
+        lloyd.lloyd_direct_serial(X, w, C, *args)
+    else:
+        mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
+        lloyd.lloyd_gemm(X, w, C, mean, *args)
+    total_sums, total_wsums = np.zeros((k, d)), np.zeros(k)
+    lloyd.reduce_chunks(sums, wsums, total_sums, total_wsums)
+    return labels, total_sums, total_wsums, inertia.sum(), changed.sum()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["direct", "serial", "gemm"])
+@pytest.mark.parametrize("shape", [(1, 3, 1), (700, 2, 3), (5000, 20, 7), (9000, 33, 16)])
+def test_assign_accumulate_matches_naive(kind, dtype, shape):
+    n, d, k = shape
+    X, C, w = _data(n, d, k, dtype)
+    labels, sums, wsums, inertia, changed = _run(kind, X, w, C)
+    dist = naive.sq_distances(X, C)
+    # The predicted centroid is a nearest one: compare distances, not labels (ties).
+    picked = dist[np.arange(n), labels]
+    np.testing.assert_allclose(picked, dist.min(axis=1), rtol=RTOL[dtype], atol=1e-6)
+    if dtype == np.float64:
+        np.testing.assert_array_equal(labels, naive.assign(X, C))
+    exp_sums = np.zeros((k, d))
+    np.add.at(exp_sums, labels, w[:, None] * X.astype(np.float64))
+    np.testing.assert_allclose(sums, exp_sums, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(wsums, np.bincount(labels, weights=w, minlength=k), rtol=1e-12)
+    np.testing.assert_allclose(inertia, naive.inertia(X, C, labels, w), rtol=1e-10)
+    assert changed == n  # labels started at -1
+
+
+@pytest.mark.parametrize("kind", ["direct", "serial", "gemm"])
+def test_assign_without_accumulate_leaves_sums_alone(kind):
+    X, C, w = _data(3000, 18, 9, np.float64, seed=1)
+    labels, sums, wsums, inertia, _ = _run(kind, X, w, C, accumulate=False)
+    np.testing.assert_array_equal(labels, naive.assign(X, C))
+    assert not sums.any() and not wsums.any()
+    np.testing.assert_allclose(inertia, naive.inertia(X, C, labels, w), rtol=1e-10)
+
+
+def test_changed_counts_only_moved_labels():
+    X, C, w = _data(4000, 4, 5, np.float64, seed=2)
+    n, d = X.shape
+    bounds, labels, sums, wsums, inertia, changed = _workspace(n, 5, d)
+    lloyd.lloyd_direct(X, w, C, bounds, labels, sums, wsums, inertia, changed, True)
+    before = labels.copy()
+    C2 = C.copy()
+    C2[0] += 0.3
+    lloyd.lloyd_direct(X, w, C2, bounds, labels, sums, wsums, inertia, changed, True)
+    assert changed.sum() == (before != labels).sum() > 0
+
+
+def test_gemm_tolerates_a_large_offset_in_float32():
+    # Centring keeps the expanded form accurate far from the origin.
+    X, C, w = _data(3000, 32, 10, np.float64, seed=3)
+    X32 = (X + 1e4).astype(np.float32)
+    C32 = (C + 1e4).astype(np.float32)
+    labels, *_ = _run("gemm", X32, w, C32, accumulate=False)
+    dist = naive.sq_distances(X32, C32)
+    assert (labels == dist.argmin(axis=1)).mean() > 0.99
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_distance_kernels_match_naive(dtype):
+    X, C, _ = _data(500, 7, 6, dtype)
+    labels = naive.assign(X, C).astype(np.intp)
+    out = np.empty(500)
+    distances.assigned_sq_distances(X, C, labels, out)
+    np.testing.assert_allclose(out, naive.sq_distances(X, C)[np.arange(500), labels], rtol=1e-12)
+    full = np.empty((500, 6))
+    distances.all_distances(X, C, full)
+    np.testing.assert_allclose(full, np.sqrt(naive.sq_distances(X, C)), rtol=1e-12)
+
+
+def naive_plusplus(X, w, first_u, trial_u):
+    """Greedy k-means++ written plainly (same picking rule as the kernel)."""
+    X64 = X.astype(np.float64)
+    n = len(X)
+
+    def pick(pot, u):
+        c = np.cumsum(pot)
+        return int(np.searchsorted(c, u * c[-1], side="right"))
+
+    chosen = [pick(w, first_u)]
+    closest = naive.sq_distances(X64, X64[chosen])[:, 0]
+    for step in range(trial_u.shape[0]):
+        cands = [pick(w * closest, u) for u in trial_u[step]]
+        pots = [(w * np.minimum(closest, naive.sq_distances(X64, X64[[c]])[:, 0])).sum()
+                for c in cands]
+        best = cands[int(np.argmin(pots))]
+        chosen.append(best)
+        closest = np.minimum(closest, naive.sq_distances(X64, X64[[best]])[:, 0])
+    assert all(0 <= c < n for c in chosen)
+    return np.array(chosen)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [50, 5000])
+def test_kmeans_plusplus_matches_naive(dtype, n):
+    X, _, w = _data(n, 3, 1, dtype, seed=5)
+    k, trials = 6, 3
+    rng = np.random.default_rng(7)
+    first_u, trial_u = float(rng.random()), rng.random((k - 1, trials))
+    out = np.empty(k, dtype=np.intp)
+    seeding.kmeans_plusplus(X, w, chunk_bounds(n), first_u, trial_u, out)
+    np.testing.assert_array_equal(out, naive_plusplus(X, w, first_u, trial_u))
+    assert len(set(out.tolist())) == k
+
+
+def test_kmeans_plusplus_never_picks_zero_weight_rows():
+    X, _, w = _data(300, 2, 1, np.float64, seed=6)
+    w[::2] = 0.0
+    out = np.empty(20, dtype=np.intp)
+    rng = np.random.default_rng(0)
+    seeding.kmeans_plusplus(X, w, chunk_bounds(300), rng.random(), rng.random((19, 4)), out)
+    assert (w[out] > 0).all()
+
+
+def _kernels():
+    for module in (lloyd, distances, seeding):
+        for name, obj in vars(module).items():
+            if hasattr(obj, "py_func") and obj.__module__ == module.__name__:
+                yield f"{module.__name__}.{name}", obj
+
+
+@pytest.mark.parametrize("name,kernel", list(_kernels()))
+def test_every_kernel_uses_the_shared_flags(name, kernel):
+    opts = kernel.targetoptions
+    cached = type(kernel._cache).__name__ != "NullCache"
+    assert cached == _config.NUMBA_CACHE, name
+    assert opts.get("fastmath") == _config.FASTMATH, name
+    assert opts.get("nogil") is True, name
+    has_prange = "prange(" in inspect.getsource(kernel.py_func)
+    assert bool(opts.get("parallel", False)) == has_prange, name
