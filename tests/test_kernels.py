@@ -131,8 +131,9 @@ def naive_plusplus(X, w, first_u, trial_u):
     closest = naive.sq_distances(X64, X64[chosen])[:, 0]
     for step in range(trial_u.shape[0]):
         cands = [pick(w * closest, u) for u in trial_u[step]]
-        pots = [(w * np.minimum(closest, naive.sq_distances(X64, X64[[c]])[:, 0])).sum()
-                for c in cands]
+        pots = [
+            (w * np.minimum(closest, naive.sq_distances(X64, X64[[c]])[:, 0])).sum() for c in cands
+        ]
         best = cands[int(np.argmin(pots))]
         chosen.append(best)
         closest = np.minimum(closest, naive.sq_distances(X64, X64[[best]])[:, 0])
