@@ -18,55 +18,73 @@ from numba import njit, prange
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _record(X, w, centers, i, best_j, labels, sums, wsums, accumulate):
-    """IN X (n,d), w (n,) f8, centers (k,d), i, best_j; INOUT labels (n,), sums (k,d) f8,
-    wsums (k,) f8. Returns (weighted exact squared distance, 1 if the label changed)."""
-    changed = 0
-    if labels[i] != best_j:
-        labels[i] = best_j
-        changed = 1
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _accumulate(X, w, centers, i, j, sums, wsums):
+    """IN X (n,d), w (n,) f8, centers (k,d), row i and its centre j; INOUT sums (k,d) f8,
+    wsums (k,) f8. Returns w_i ||x_i - c_j||^2, exact in float64."""
     wi = w[i]
+    wsums[j] += wi
     exact = 0.0
-    if accumulate:
-        wsums[best_j] += wi
-        for f in range(X.shape[1]):
-            xf = np.float64(X[i, f])
-            sums[best_j, f] += wi * xf
-            t = xf - np.float64(centers[best_j, f])
-            exact += t * t
-    else:
-        for f in range(X.shape[1]):
-            t = np.float64(X[i, f]) - np.float64(centers[best_j, f])
-            exact += t * t
-    return wi * exact, changed
+    for f in range(X.shape[1]):
+        xf = np.float64(X[i, f])
+        sums[j, f] += wi * xf
+        t = xf - np.float64(centers[j, f])
+        exact += t * t
+    return wi * exact
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _exact(X, w, centers, i, j):
+    """IN X (n,d), w (n,) f8, centers (k,d), row i and its centre j.
+    Returns w_i ||x_i - c_j||^2, exact in float64."""
+    exact = 0.0
+    for f in range(X.shape[1]):
+        t = np.float64(X[i, f]) - np.float64(centers[j, f])
+        exact += t * t
+    return w[i] * exact
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _nearest(X, centers, i):
+    """IN X (n,d), centers (k,d), row i. Returns the index of the nearest centre by direct
+    squared differences in X's dtype; ties go to the lower index."""
+    k, d = centers.shape
+    best = X.dtype.type(np.inf)
+    best_j = 0
+    for j in range(k):
+        dist = X.dtype.type(0)
+        for f in range(d):
+            t = X[i, f] - centers[j, f]
+            dist += t * t
+        if dist < best:
+            best = dist
+            best_j = j
+    return best_j
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, accumulate):
     """IN X (n,d), w (n,) f8, centers (k,d), rows start..stop; INOUT labels (n,);
-    OUT sums (k,d) f8, wsums (k,) f8 (zeroed here). Returns (inertia, labels changed)."""
-    k, d = centers.shape
+    OUT sums (k,d) f8, wsums (k,) f8 (zeroed here). Returns (inertia, labels changed).
+    The accumulate branch sits outside the row loops so that each loop stays branch-free."""
+    inertia = 0.0
+    changed = 0
     if accumulate:
         sums[:] = 0.0
         wsums[:] = 0.0
-    inertia = 0.0
-    changed = 0
-    zero = X.dtype.type(0)
-    for i in range(start, stop):
-        best = np.inf
-        best_j = 0
-        for j in range(k):
-            dist = zero
-            for f in range(d):
-                t = X[i, f] - centers[j, f]
-                dist += t * t
-            if dist < best:
-                best = dist
-                best_j = j
-        e, c = _record(X, w, centers, i, best_j, labels, sums, wsums, accumulate)
-        inertia += e
-        changed += c
+        for i in range(start, stop):
+            j = _nearest(X, centers, i)
+            if labels[i] != j:
+                labels[i] = j
+                changed += 1
+            inertia += _accumulate(X, w, centers, i, j, sums, wsums)
+    else:
+        for i in range(start, stop):
+            j = _nearest(X, centers, i)
+            if labels[i] != j:
+                labels[i] = j
+                changed += 1
+            inertia += _exact(X, w, centers, i, j)
     return inertia, changed
 
 
@@ -97,6 +115,7 @@ def _gemm_chunk(
         wsums[:] = 0.0
     inertia = 0.0
     changed = 0
+    big = X.dtype.type(np.inf)
     for t0 in range(start, stop, TILE_ROWS):
         m = min(TILE_ROWS, stop - t0)
         for r in range(m):
@@ -104,16 +123,22 @@ def _gemm_chunk(
                 tile[r, f] = X[t0 + r, f] - mean[f]
         np.dot(tile[:m], centred.T, dots[:m])
         for r in range(m):
-            best = np.inf
+            best = big
             best_j = 0
             for j in range(k):
                 v = half_norms[j] - dots[r, j]
                 if v < best:
                     best = v
                     best_j = j
-            e, c = _record(X, w, centers, t0 + r, best_j, labels, sums, wsums, accumulate)
-            inertia += e
-            changed += c
+            if labels[t0 + r] != best_j:
+                labels[t0 + r] = best_j
+                changed += 1
+        if accumulate:
+            for i in range(t0, t0 + m):
+                inertia += _accumulate(X, w, centers, i, labels[i], sums, wsums)
+        else:
+            for i in range(t0, t0 + m):
+                inertia += _exact(X, w, centers, i, labels[i])
     return inertia, changed
 
 

@@ -41,7 +41,7 @@ def _pick(w, closest, bounds, chunk_pot, target):
     return last
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _sq_dist_rows(X, a, b):
     """IN X (n,d), rows a and b. Returns ||X[a] - X[b]||^2 in float64."""
     s = 0.0
