@@ -291,6 +291,10 @@ def assign(
     model: KMeansModel, X: ArrayLike, sample_weight: ArrayLike | None
 ) -> tuple[NDArray[np.int64], float]:
     """Nearest-centroid labels of ``X`` and their weighted inertia."""
+    if _is_dask(X):  # lazy: dask labels and a 0-d dask inertia
+        from .dask import assign_dask
+
+        return assign_dask(model, X, sample_weight)  # type: ignore[return-value]
     Xa = _predict_data(model, X)
     w = as_sample_weight(sample_weight, Xa.shape[0])
     centers = np.ascontiguousarray(model.centroids, dtype=Xa.dtype)
@@ -303,6 +307,10 @@ def assign(
 
 def distances(model: KMeansModel, X: ArrayLike) -> F8:
     """Exact Euclidean distances of the rows of ``X`` to every centroid."""
+    if _is_dask(X):  # lazy
+        from .dask import transform_dask
+
+        return transform_dask(model, X)  # type: ignore[return-value]
     Xa = _predict_data(model, X)
     centers = np.ascontiguousarray(model.centroids, dtype=Xa.dtype)
     out = np.empty((Xa.shape[0], model.n_clusters))
