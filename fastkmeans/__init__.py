@@ -12,7 +12,7 @@ from typing import Any
 from . import datasets
 from .errors import ConvergenceWarning, KMeansParamsError
 from .model import FitHistory, KMeansModel
-from .params import KMeansParams
+from .params import KMeansParams, MiniBatchKMeansParams
 
 __version__ = "0.1.0"
 
@@ -22,6 +22,7 @@ __all__ = [
     "KMeansModel",
     "KMeansParams",
     "KMeansParamsError",
+    "MiniBatchKMeansParams",
     "__version__",
     "datasets",
     "plot",

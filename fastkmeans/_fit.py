@@ -215,6 +215,10 @@ def fit(params: KMeansParams, X: ArrayLike, sample_weight: ArrayLike | None = No
         from .dask import fit_dask
 
         return fit_dask(params, X, sample_weight)
+    from . import _stream
+
+    if _stream.should_stream(X):
+        return _stream.fit_stream(params, X, sample_weight)
     Xa, w = prepare(params, X, sample_weight)
     n_init = params.n_init
     if isinstance(params.init, np.ndarray) and n_init != 1:

@@ -230,3 +230,150 @@ class KMeansParams(_ParamsMixin):
         from ._fit import fit
 
         return fit(self, X, sample_weight)
+
+
+MINIBATCH_INIT_NAMES = ("k-means++", "random")
+
+
+def _check_optional_int(field: str, value: Any, minimum: int) -> int | None:
+    return None if value is None else _check_int(field, value, minimum)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MiniBatchKMeansParams(_ParamsMixin):
+    """Hyper-parameters of mini-batch k-means (Sculley 2010), checked when constructed.
+
+    Each step draws ``batch_size`` rows (with replacement, probability proportional to their
+    weight), assigns them to the nearest centre and moves every centre towards the mean of
+    its rows with a per-cluster learning rate ``1 / count``, as scikit-learn's
+    ``MiniBatchKMeans`` does. The model's ``cluster_weights`` hold the counts, so that
+    :meth:`KMeansModel.partial_fit` can continue the stream.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters k (>= 1). The only positional parameter.
+    batch_size : int
+        Rows per mini-batch (capped at the number of samples).
+    max_iter : int
+        Maximum number of passes over the data; there are at most
+        ``max_iter * n_samples // batch_size`` steps.
+    init : {"k-means++", "random"} or array of shape (k, d)
+        Seeding, run on a random subset of ``init_size`` rows.
+    n_init : int
+        Number of seedings tried; the one with the lowest inertia on a common random
+        validation subset is kept (the mini-batch steps then run once).
+    tol : float
+        Stop when the sum of squared centre moves of a step is at most ``tol`` times the mean
+        per-feature variance of X. 0 (the default) switches this rule off.
+    max_no_improvement : int or None
+        Stop after this many consecutive steps without improvement of the exponentially
+        weighted average of the batch inertia. None switches this rule off.
+    init_size : int or None
+        Rows drawn for the seeding; None means ``3 * batch_size`` (at least
+        ``3 * n_clusters``).
+    reassignment_ratio : float
+        Centres whose count falls below this fraction of the largest count are moved to
+        random rows of the batch (checked every ``10 * n_clusters`` samples, and whenever a
+        count is zero). 0 switches reassignment off.
+    compute_labels : bool
+        After the last step, label every sample and compute the exact inertia (one more
+        pass over the data). When False, ``labels`` is empty and ``inertia`` is the smoothed
+        batch estimate, as in scikit-learn.
+    metric : {"euclidean", "cosine"}
+        ``"cosine"`` is spherical k-means: rows scaled to unit length.
+    seed : int, numpy.random.Generator or None
+        Source of randomness. The same seed and data give the same result for any thread
+        count.
+    n_threads : int or None
+        Threads for the parallel kernels; None uses all cores.
+    progress : bool
+        Show a progress bar (tqdm.auto) over the steps.
+
+    Examples
+    --------
+    >>> import fastkmeans as fk
+    >>> X, _ = fk.datasets.make_blobs(5000, 2, 3, seed=0)
+    >>> model = fk.MiniBatchKMeansParams(3, batch_size=256, seed=0).fit(X)
+    >>> model.centroids.shape
+    (3, 2)
+    >>> model.partial_fit(X[:256]).cluster_weights.sum() > model.cluster_weights.sum()
+    True
+    """
+
+    n_clusters: int
+    _: KW_ONLY
+    batch_size: int = 1024
+    max_iter: int = 100
+    init: str | NDArray[np.float64] = "k-means++"
+    n_init: int = 1
+    tol: float = 0.0
+    max_no_improvement: int | None = 10
+    init_size: int | None = None
+    reassignment_ratio: float = 0.01
+    compute_labels: bool = True
+    metric: str = "euclidean"
+    seed: Seed = None
+    n_threads: int | None = None
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "n_clusters", _check_int("n_clusters", self.n_clusters, 1))
+        set_(self, "batch_size", _check_int("batch_size", self.batch_size, 1))
+        set_(self, "max_iter", _check_int("max_iter", self.max_iter, 1))
+        if isinstance(self.init, str):
+            set_(self, "init", _check_choice("init", self.init, MINIBATCH_INIT_NAMES))
+        else:
+            set_(self, "init", _check_init(self.init, self.n_clusters))
+        set_(self, "n_init", _check_int("n_init", self.n_init, 1))
+        set_(self, "tol", _check_tol(self.tol))
+        set_(
+            self,
+            "max_no_improvement",
+            _check_optional_int("max_no_improvement", self.max_no_improvement, 0),
+        )
+        set_(self, "init_size", _check_optional_int("init_size", self.init_size, 1))
+        ratio = self.reassignment_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
+            raise KMeansParamsTypeError(
+                "reassignment_ratio", f"expected a float >= 0, got {ratio!r}"
+            )
+        if not np.isfinite(ratio) or ratio < 0:
+            raise KMeansParamsError(
+                "reassignment_ratio", f"must be a finite float >= 0, got {ratio!r}"
+            )
+        set_(self, "reassignment_ratio", float(ratio))
+        for name in ("compute_labels", "progress"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise KMeansParamsTypeError(name, f"expected a bool, got {value!r}")
+            set_(self, name, bool(value))
+        set_(self, "metric", _check_choice("metric", self.metric, METRICS))
+        set_(self, "seed", _check_seed(self.seed))
+        if self.n_threads is not None:
+            set_(self, "n_threads", _check_int("n_threads", self.n_threads, 1))
+
+    def fit(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KMeansModel:
+        """Cluster ``X`` with mini-batch steps and return the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Real numbers; float32 stays float32, other dtypes become float64. Never modified.
+            An ``np.memmap`` (or another sliceable array-like) larger than the memory budget
+            is read in rows, never loaded whole (see :mod:`fastkmeans._stream`).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative finite weights, not all zero: rows are drawn with probability
+            proportional to their weight.
+
+        Returns
+        -------
+        KMeansModel
+            ``n_iter`` is the number of passes over the data (scikit-learn's ``n_iter_``);
+            ``history`` has one entry per step; ``stop_reason`` is ``"tol"``,
+            ``"no_improvement"`` or ``"max_iter"``.
+        """
+        from ._minibatch import fit
+
+        return fit(self, X, sample_weight)

@@ -1,0 +1,166 @@
+"""Mini-batch k-means steps (Sculley 2010, with scikit-learn's count-based learning rates).
+
+A step assigns the rows of one batch to their nearest centre (in parallel over fixed row
+chunks of the batch, with the direct or GEMM-style distance helpers of :mod:`.lloyd`),
+merges the per-chunk sums in chunk order, and moves every centre that received rows to the
+weighted mean of its old position (weighted by its count) and its new rows:
+
+    c_j <- (count_j * c_j + sum_{i in j} w_i x_i) / (count_j + sum_{i in j} w_i)
+
+which is the per-sample learning rate ``w_i / count_j`` of Sculley's algorithm. Centres
+that received no rows stay where they are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
+from .lloyd import _direct_chunk, _gemm_chunk
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _prepare_gemm(centers, centred, half_norms, mean):
+    """IN centers (k,d); OUT centred = centers - mean (k,d), half_norms (k,), mean (d,):
+    the centres' mean, used to centre the batch and the centres for the GEMM-style
+    distances."""
+    k, d = centers.shape
+    for f in range(d):
+        s = 0.0
+        for j in range(k):
+            s += np.float64(centers[j, f])
+        mean[f] = s / k
+    for j in range(k):
+        s = 0.0
+        for f in range(d):
+            v = centers[j, f] - mean[f]
+            centred[j, f] = v
+            s += np.float64(v) * np.float64(v)
+        half_norms[j] = 0.5 * s
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _assign_chunk(X, w, centers, centred, half_norms, mean, gemm, start, stop, labels, sums, wsums):
+    """IN X (b,d), w (b,) f8, centers (k,d), GEMM workspaces as :func:`_prepare_gemm`,
+    rows start..stop; INOUT labels (b,); OUT sums (k,d) f8, wsums (k,) f8.
+    Returns the weighted inertia of the rows to their nearest centre."""
+    if gemm:
+        tile = np.empty((TILE_ROWS, X.shape[1]), dtype=X.dtype)
+        dots = np.empty((TILE_ROWS, centers.shape[0]), dtype=X.dtype)
+        inertia, _ = _gemm_chunk(
+            X,
+            w,
+            centers,
+            centred,
+            half_norms,
+            mean,
+            start,
+            stop,
+            labels,
+            sums,
+            wsums,
+            tile,
+            dots,
+            True,
+        )
+    else:
+        inertia, _ = _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, True)
+    return inertia
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _update(centers, sums, wsums, inertia, counts, new_centers):
+    """IN centers (k,d), sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, inertia
+    (n_chunks,) f8; INOUT counts (k,) f8; OUT new_centers (k,d). Chunks merged in order.
+    Returns (batch inertia, sum of squared centre moves)."""
+    k, d = centers.shape
+    n_chunks = sums.shape[0]
+    batch_inertia = 0.0
+    for c in range(n_chunks):
+        batch_inertia += inertia[c]
+    shift = 0.0
+    row = np.empty(d)
+    for j in range(k):
+        ws = 0.0
+        for c in range(n_chunks):
+            ws += wsums[c, j]
+        if ws > 0.0:
+            old = counts[j]
+            for f in range(d):
+                row[f] = np.float64(centers[j, f]) * old
+            for c in range(n_chunks):
+                for f in range(d):
+                    row[f] += sums[c, j, f]
+            counts[j] = old + ws
+            alpha = 1.0 / counts[j]
+            for f in range(d):
+                new_centers[j, f] = row[f] * alpha
+        else:
+            for f in range(d):
+                new_centers[j, f] = centers[j, f]
+        for f in range(d):
+            t = np.float64(new_centers[j, f]) - np.float64(centers[j, f])
+            shift += t * t
+    return batch_inertia, shift
+
+
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def minibatch_step(X, w, centers, bounds, gemm, labels, sums, wsums, inertia, counts, new_centers):
+    """IN X (b,d) the batch rows, w (b,) f8, centers (k,d), bounds (n_chunks+1,), gemm
+    bool; workspaces labels (b,) intp, sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8,
+    inertia (n_chunks,) f8; INOUT counts (k,) f8; OUT new_centers (k,d), not ``centers``.
+    Chunk c writes only its own slots. Returns (batch inertia before the update, sum of
+    squared centre moves). BLAS must run single-threaded when ``gemm``."""
+    k, d = centers.shape
+    centred = np.empty_like(centers)
+    half_norms = np.empty(k, dtype=centers.dtype)
+    mean = np.empty(d, dtype=centers.dtype)
+    if gemm:
+        _prepare_gemm(centers, centred, half_norms, mean)
+    for c in prange(bounds.shape[0] - 1):
+        inertia[c] = _assign_chunk(
+            X,
+            w,
+            centers,
+            centred,
+            half_norms,
+            mean,
+            gemm,
+            bounds[c],
+            bounds[c + 1],
+            labels,
+            sums[c],
+            wsums[c],
+        )
+    return _update(centers, sums, wsums, inertia, counts, new_centers)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def minibatch_step_serial(
+    X, w, centers, bounds, gemm, labels, sums, wsums, inertia, counts, new_centers
+):
+    """As :func:`minibatch_step` on the calling thread: no thread start-up for small
+    batches."""
+    k, d = centers.shape
+    centred = np.empty_like(centers)
+    half_norms = np.empty(k, dtype=centers.dtype)
+    mean = np.empty(d, dtype=centers.dtype)
+    if gemm:
+        _prepare_gemm(centers, centred, half_norms, mean)
+    for c in range(bounds.shape[0] - 1):
+        inertia[c] = _assign_chunk(
+            X,
+            w,
+            centers,
+            centred,
+            half_norms,
+            mean,
+            gemm,
+            bounds[c],
+            bounds[c + 1],
+            labels,
+            sums[c],
+            wsums[c],
+        )
+    return _update(centers, sums, wsums, inertia, counts, new_centers)

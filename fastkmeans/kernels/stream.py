@@ -1,0 +1,56 @@
+"""Greedy k-means++ over data read in row blocks (out of core).
+
+The in-memory kernel in :mod:`.seeding` walks all of X once per centre; here the same
+walk is split into blocks: each block updates its slice of the per-row ``closest``
+potential, or adds its rows' share to the potential of each candidate. Blocks are merged
+by the caller in block order; inside a block, rows are summed in fixed chunks merged in
+chunk order, so results do not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .._config import FASTMATH, NUMBA_CACHE
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _sq_dist(X, i, row):
+    """IN X (b,d), row index i, row (d,) f8. Returns ||X[i] - row||^2 in float64."""
+    s = 0.0
+    for f in range(X.shape[1]):
+        t = np.float64(X[i, f]) - row[f]
+        s += t * t
+    return s
+
+
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def closest_update(X, w, row, bounds, first, closest, chunk_pot):
+    """IN X (b,d), w (b,) f8, row (d,) f8 the new centre, bounds (n_chunks+1,), first bool
+    (overwrite instead of taking the minimum); INOUT closest (b,) f8; OUT chunk_pot
+    (n_chunks,) f8: sum of w * closest per chunk."""
+    for c in prange(bounds.shape[0] - 1):
+        s = 0.0
+        for i in range(bounds[c], bounds[c + 1]):
+            d2 = _sq_dist(X, i, row)
+            if first or d2 < closest[i]:
+                closest[i] = d2
+            s += w[i] * closest[i]
+        chunk_pot[c] = s
+
+
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def candidate_potentials(X, w, closest, candidates, bounds, chunk_pot):
+    """IN X (b,d), w (b,) f8, closest (b,) f8, candidates (t,d) f8, bounds (n_chunks+1,);
+    OUT chunk_pot (n_chunks,t) f8: per chunk, sum of w * min(closest, d2 to candidate)."""
+    n_trials = candidates.shape[0]
+    for c in prange(bounds.shape[0] - 1):
+        for t in range(n_trials):
+            chunk_pot[c, t] = 0.0
+        for i in range(bounds[c], bounds[c + 1]):
+            wi = w[i]
+            ci = closest[i]
+            for t in range(n_trials):
+                d2 = _sq_dist(X, i, candidates[t])
+                chunk_pot[c, t] += wi * min(ci, d2)
