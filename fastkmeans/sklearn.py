@@ -246,7 +246,7 @@ class KMeans(_BaseKMeans):
     inertia_ : float
     n_iter_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str, one name per feature
         Defined only when X has feature names that are all strings.
 
     Examples
@@ -407,7 +407,7 @@ class MiniBatchKMeans(_BaseKMeans):
     n_iter_ : int
     n_steps_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str, one name per feature
 
     Examples
     --------
