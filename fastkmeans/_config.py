@@ -27,3 +27,7 @@ TILE_ROWS: int = 256
 GEMM_MIN_FEATURES: int = 16
 #: Problems with fewer than this many n*k*d operations run on the serial kernels.
 SERIAL_MAX_WORK: int = 200_000
+#: ``algorithm="auto"`` picks Hamerly from this many clusters on ...
+HAMERLY_MIN_CLUSTERS: int = 8
+#: ... when there are at most this many features (calibrated with ``python -m benchmarks``).
+HAMERLY_MAX_FEATURES: int = 32

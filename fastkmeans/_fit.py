@@ -26,6 +26,7 @@ from ._validation import (
 )
 from .errors import ConvergenceWarning
 from .kernels.distances import all_distances, assigned_sq_distances
+from .kernels.hamerly import center_half_gaps, hamerly_step
 from .kernels.lloyd import lloyd_direct, lloyd_direct_serial, lloyd_gemm, reduce_chunks
 from .model import FitHistory, KMeansModel
 from .params import KMeansParams
@@ -52,16 +53,39 @@ def normalize_rows(X: Floats, name: str = "X") -> Floats:
 
 
 # --------------------------------------------------------------------------- the engine
+def resolve_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
+    """The exact algorithm ``"auto"`` stands for on data of this shape.
+
+    Hamerly's bounds pay off once there are enough centres to skip and features are few
+    enough that the direct distances its scans use are not beaten by Lloyd's GEMM.
+    """
+    if algorithm != "auto":
+        return algorithm
+    if k >= _config.HAMERLY_MIN_CLUSTERS and d <= _config.HAMERLY_MAX_FEATURES:
+        return "hamerly"
+    return "lloyd"
+
+
 class Engine:
     """Chooses and calls the assignment kernel for one data set; owns the workspaces."""
 
-    def __init__(self, X: Floats, w: F8, k: int, accumulate: bool = True) -> None:
+    def __init__(
+        self, X: Floats, w: F8, k: int, accumulate: bool = True, algorithm: str = "lloyd"
+    ) -> None:
         n, d = X.shape
         self.X, self.w, self.k = X, w, k
         self.bounds = chunk_bounds(n)
         n_chunks = self.bounds.shape[0] - 1
         self.gemm = d >= _config.GEMM_MIN_FEATURES and k >= 8
         self.serial = n * k * d <= _config.SERIAL_MAX_WORK and not self.gemm
+        self.algorithm = resolve_algorithm(algorithm, n, d, k) if accumulate else "lloyd"
+        if self.algorithm == "hamerly":
+            self.upper = np.empty(n)
+            self.lower = np.empty(n)
+            self.half_gaps = np.empty(k)
+            self.scanned = np.zeros(n_chunks, dtype=np.intp)
+            self.slack = 1e-4 if X.dtype == np.float32 else 1e-10
+        self.bounded_by: F8 | None = None  # the centres the Hamerly bounds refer to
         self.mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype) if self.gemm else None
         # Prediction never accumulates: one-element stand-ins keep the kernel signature.
         ks, ds = (k, d) if accumulate else (1, 1)
@@ -77,6 +101,10 @@ class Engine:
     ) -> tuple[float, int]:
         """Assign every row to its nearest centre (INOUT labels); with ``accumulate`` also
         leave per-cluster sums in ``total_sums``/``total_wsums``. Returns (inertia, changed)."""
+        if self.algorithm == "hamerly" and accumulate:
+            self._hamerly(centers, labels)
+            reduce_chunks(self.sums, self.wsums, self.total_sums, self.total_wsums)
+            return float(self.inertia.sum()), int(self.changed.sum())
         args = (self.bounds, labels, self.sums, self.wsums, self.inertia, self.changed, accumulate)
         if self.gemm:
             lloyd_gemm(self.X, self.w, centers, self.mean, *args)
@@ -87,6 +115,41 @@ class Engine:
         if accumulate:
             reduce_chunks(self.sums, self.wsums, self.total_sums, self.total_wsums)
         return float(self.inertia.sum()), int(self.changed.sum())
+
+    def _hamerly(self, centers: Floats, labels: NDArray[np.intp]) -> None:
+        """One Hamerly assignment + accumulation; the bounds follow the centres' moves."""
+        c64 = centers.astype(np.float64)
+        first = self.bounded_by is None
+        if first:
+            move = np.zeros(self.k)
+        else:
+            move = np.sqrt(((c64 - self.bounded_by) ** 2).sum(axis=1))
+        order = np.argsort(-move, kind="stable")
+        top = int(order[0])
+        second = float(move[order[1]]) if self.k > 1 else 0.0
+        center_half_gaps(centers, self.half_gaps)
+        hamerly_step(
+            self.X,
+            self.w,
+            centers,
+            self.half_gaps,
+            move,
+            float(move[top]),
+            top,
+            second,
+            first,
+            self.slack,
+            self.bounds,
+            labels,
+            self.upper,
+            self.lower,
+            self.sums,
+            self.wsums,
+            self.inertia,
+            self.changed,
+            self.scanned,
+        )
+        self.bounded_by = c64
 
     def relocate_empty(self, centers: Floats, labels: NDArray[np.intp]) -> int:
         """Re-seed clusters of zero weight at the points farthest from their centre, as
@@ -145,6 +208,7 @@ def lloyd(
     """Lloyd iterations from ``centers`` with scikit-learn's stopping rules."""
     n = engine.X.shape[0]
     labels = np.full(n, -1, dtype=np.intp)
+    engine.bounded_by = None  # a new run: bounds are set by a first full scan
     history: list[tuple[float, float, int, int]] = []
     stop = "max_iter"
     shift = np.inf
@@ -230,7 +294,7 @@ def fit(params: KMeansParams, X: ArrayLike, sample_weight: ArrayLike | None = No
         )
         n_init = 1
     tol = params.tol * float(np.mean(np.var(Xa, axis=0, dtype=np.float64)))
-    engine = Engine(Xa, w, params.n_clusters)
+    engine = Engine(Xa, w, params.n_clusters, algorithm=params.algorithm)
     bar = _progress(params, n_init * params.max_iter, "k-means")
     best: RunResult | None = None
     with thread_limit(params.n_threads, single_thread_blas=engine.gemm):

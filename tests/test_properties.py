@@ -32,10 +32,13 @@ def _quiet_fit(params, X, **kw):
         return params.fit(X, **kw)
 
 
-@given(data_and_k(), st.integers(0, 2**16))
-def test_labels_are_a_nearest_centroid_and_inertia_is_the_sum(dk, seed):
+algorithms = st.sampled_from(["lloyd", "hamerly"])
+
+
+@given(data_and_k(), st.integers(0, 2**16), algorithms)
+def test_labels_are_a_nearest_centroid_and_inertia_is_the_sum(dk, seed, algorithm):
     X, k = dk
-    model = _quiet_fit(fk.KMeansParams(k, seed=seed), X)
+    model = _quiet_fit(fk.KMeansParams(k, seed=seed, algorithm=algorithm), X)
     dist = naive.sq_distances(X, model.centroids)
     picked = dist[np.arange(len(X)), model.labels]
     np.testing.assert_allclose(picked, dist.min(axis=1), rtol=1e-9, atol=1e-9)
@@ -47,10 +50,11 @@ def test_labels_are_a_nearest_centroid_and_inertia_is_the_sum(dk, seed):
     assert np.isfinite(model.centroids).all()
 
 
-@given(data_and_k(max_n=80), st.integers(0, 2**16))
-def test_inertia_never_increases_across_iterations(dk, seed):
+@given(data_and_k(max_n=80), st.integers(0, 2**16), algorithms)
+def test_inertia_never_increases_across_iterations(dk, seed, algorithm):
     X, k = dk
-    model = _quiet_fit(fk.KMeansParams(k, seed=seed, tol=0.0, init="random"), X)
+    params = fk.KMeansParams(k, seed=seed, tol=0.0, init="random", algorithm=algorithm)
+    model = _quiet_fit(params, X)
     h = model.inertia_history
     assert np.all(np.diff(h) <= 1e-9 * max(h[0], 1.0))
     assert model.inertia <= h[-1] * (1 + 1e-9) + 1e-9
@@ -126,7 +130,7 @@ def _legal(field, value):
     if field == "progress":
         return isinstance(value, bool)
     if field == "algorithm":
-        return value in ("auto", "lloyd")
+        return value in ("auto", "lloyd", "hamerly")
     if field == "metric":
         return value in ("euclidean", "cosine")
     if field == "init":

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m benchmarks`` runs them and writes docs/benchmarks.md."""

@@ -1,0 +1,113 @@
+"""``python -m benchmarks [--quick] [--only SECTION ...] [--out docs/benchmarks.md]``
+
+Runs every benchmark in this process (scikit-learn and the other peers alongside
+fastkmeans), prints each row as it finishes and writes the Markdown report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import math
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+SECTIONS = ("fixed", "convergence", "minibatch", "dask")
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "_no rows_\n"
+    cols: list[str] = []
+    for row in rows:
+        cols += [c for c in row if c not in cols]
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                return "—"
+            return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+        return "—" if v is None else str(v)
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small data: a smoke run")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--out", default="docs/benchmarks.md", help="report to write")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+
+    import numba
+
+    from .common import cpu_description, machine_limits
+
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    limits = machine_limits(args.threads)
+    print(
+        f"machine: {cpu_description()}; GEMM {limits['gemm_gflops']:.0f} GFLOP/s, "
+        f"read bandwidth {limits['bandwidth_gbs']:.1f} GB/s, {args.threads} threads",
+        flush=True,
+    )
+    sections: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+    from . import bench_lloyd
+
+    if "fixed" in args.only:
+        sections["fixed"] = (
+            "Fixed work: ms per iteration (same init, n_init=1, exactly 20 iterations)",
+            bench_lloyd.fixed_work(args.threads, limits, args.quick),
+        )
+    if "convergence" in args.only:
+        sections["convergence"] = (
+            "Convergence: k-means++ (faiss: random rows, 25 iterations), tol=1e-4, "
+            "mean of three seeds",
+            bench_lloyd.convergence(args.threads, args.quick),
+        )
+    for name, module in (("minibatch", "bench_minibatch"), ("dask", "bench_dask")):
+        if name not in args.only:
+            continue
+        try:
+            mod = importlib.import_module(f".{module}", __package__)
+        except ImportError as exc:
+            print(f"skipping {name}: {exc}", file=sys.stderr)
+            continue
+        sections[name] = (mod.__doc__.strip().splitlines()[0], mod.run(args.quick))
+
+    import sklearn
+
+    import fastkmeans
+
+    command = "python -m benchmarks" + (" --quick" if args.quick else "")
+    parts = [
+        "# Benchmarks\n",
+        f"Written by `{command}` on {datetime.date.today().isoformat()}.\n",
+        f"- machine: {cpu_description()}, Python {platform.python_version()}, "
+        f"fastkmeans {fastkmeans.__version__}, scikit-learn {sklearn.__version__}, "
+        f"numba {numba.__version__}",
+        f"- threads: {args.threads} for every library",
+        f"- measured in the same run: float32 GEMM {limits['gemm_gflops']:.0f} GFLOP/s, "
+        f"read bandwidth {limits['bandwidth_gbs']:.1f} GB/s; `limit` = max(2·n·d·k flops at "
+        f"that GEMM rate, one read of X at that bandwidth), in ms per iteration",
+        "- times are medians of repeats (ms per iteration) or means over seeds (seconds); "
+        "inertia is recomputed for every library by one float64 function; the machine is "
+        "shared, so read ratios, not absolute times\n",
+    ]
+    for title, rows in sections.values():
+        parts += [f"## {title}\n", _table(rows)]
+    text = "\n".join(parts)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

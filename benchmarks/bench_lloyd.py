@@ -1,0 +1,200 @@
+"""fastkmeans against scikit-learn (lloyd, elkan), sklearnex and faiss, in one process.
+
+Two modes: fixed work (the same initial centroids, n_init=1, exactly 20 iterations:
+milliseconds per iteration) and convergence (each library's own k-means++ or default
+seeding, tol=1e-4, three seeds: seconds to converge and final inertia).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+import fastkmeans as fk
+from fastkmeans._fit import chunk_bounds
+from fastkmeans._init import plusplus
+
+from .common import blobs, inertia64, limit_ms, median_time, peak_rss_mb
+
+ITERS = 20
+#: (name, n, d, k, dtype)
+CASES = [
+    ("tutorial 750x2 k=3", 750, 2, 3, np.float32),
+    ("1,000,000x2 k=8", 1_000_000, 2, 8, np.float32),
+    ("500,000x16 k=64", 500_000, 16, 64, np.float32),
+    ("200,000x128 k=256", 200_000, 128, 256, np.float32),
+    ("200,000x32 k=1024", 200_000, 32, 1024, np.float32),
+    ("500,000x16 k=64 f64", 500_000, 16, 64, np.float64),
+]
+QUICK_CASES = [
+    ("tutorial 750x2 k=3", 750, 2, 3, np.float32),
+    ("20,000x2 k=8", 20_000, 2, 8, np.float32),
+    ("10,000x16 k=16", 10_000, 16, 16, np.float32),
+]
+
+
+def _data(name: str, n: int, d: int, k: int, dtype: Any) -> np.ndarray:
+    if name.startswith("tutorial"):
+        return fk.datasets.make_tutorial_data(seed=0).astype(dtype)
+    return blobs(n, d, k, dtype=dtype)
+
+
+def _peers(threads: int) -> dict[str, Any]:
+    """Constructors ``(k, init, max_iter, tol, seed) -> fitted centres, n_iter`` per peer."""
+    from sklearn.cluster import KMeans
+
+    peers: dict[str, Any] = {}
+
+    def sk(algorithm: str):
+        def fit(X, k, init, max_iter, tol, seed):
+            est = KMeans(
+                k,
+                init=init,
+                n_init=1,
+                max_iter=max_iter,
+                tol=tol,
+                algorithm=algorithm,
+                random_state=seed,
+            ).fit(X)
+            return est.cluster_centers_, est.n_iter_
+
+        return fit
+
+    peers["sklearn lloyd"] = sk("lloyd")
+    peers["sklearn elkan"] = sk("elkan")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from sklearnex.cluster import KMeans as KMeansX
+
+        def skx(X, k, init, max_iter, tol, seed):
+            est = KMeansX(
+                k, init=init, n_init=1, max_iter=max_iter, tol=tol, random_state=seed
+            ).fit(X)
+            return est.cluster_centers_, est.n_iter_
+
+        peers["sklearnex"] = skx
+    except ImportError:
+        pass
+    try:
+        import faiss
+
+        faiss.omp_set_num_threads(threads)
+
+        def fa(X, k, init, max_iter, tol, seed):
+            # faiss has no tolerance: it runs exactly niter iterations (25 by default), on
+            # all points (no sub-sampling), from random rows when no init is given.
+            niter = max_iter if tol == 0 else 25
+            X32 = np.ascontiguousarray(X, dtype=np.float32)
+            km = faiss.Kmeans(
+                X.shape[1],
+                k,
+                niter=niter,
+                seed=seed + 1234,
+                verbose=False,
+                max_points_per_centroid=10**9,
+            )
+            if isinstance(init, np.ndarray):
+                km.train(X32, init_centroids=np.ascontiguousarray(init, dtype=np.float32))
+            else:
+                km.train(X32)
+            return km.centroids, niter
+
+        peers["faiss"] = fa
+    except ImportError:
+        pass
+    return peers
+
+
+def _ours(algorithm: str, threads: int):
+    def fit(X, k, init, max_iter, tol, seed):
+        m = fk.KMeansParams(
+            k,
+            init=init,
+            max_iter=max_iter,
+            tol=tol,
+            seed=seed,
+            algorithm=algorithm,
+            n_threads=threads,
+        ).fit(X)
+        return m.centroids, m.n_iter
+
+    return fit
+
+
+def fixed_work(threads: int, limits: dict[str, float], quick: bool) -> list[dict[str, Any]]:
+    """Milliseconds per iteration from the same initial centroids, exactly 20 iterations."""
+    rows = []
+    peers = _peers(threads)
+    for name, n, d, k, dtype in QUICK_CASES if quick else CASES:
+        X = _data(name, n, d, k, dtype)
+        init = X[np.random.default_rng(1).choice(len(X), k, replace=False)]
+        repeats = 3 if n * d * k < 10**9 else 1
+        if name.startswith("tutorial"):
+            repeats = 50
+        row: dict[str, Any] = {"case": name}
+        rss0 = peak_rss_mb()
+        libs = {"fastkmeans lloyd": _ours("lloyd", threads), **peers}
+        for lib, fit in libs.items():
+            if lib == "faiss" and dtype != np.float32:
+                continue
+            fit(X, k, init, 2, 0.0, 0)  # warm-up: compile, allocate
+            t, (_, n_iter) = median_time(
+                lambda f=fit, X=X, k=k, init=init: f(X, k, init, ITERS, 0.0, 0), repeats
+            )
+            row[lib] = 1e3 * t / max(int(n_iter), 1)
+            if lib == "fastkmeans lloyd":
+                row["fastkmeans peak RSS over input (MiB)"] = max(peak_rss_mb() - rss0, 0.0)
+        best_peer = min(v for key, v in row.items() if key in peers)
+        row["best peer / fastkmeans"] = best_peer / row["fastkmeans lloyd"]
+        row["limit"] = limit_ms(n, d, k, X.itemsize, limits)
+        row["fastkmeans / limit"] = row["fastkmeans lloyd"] / row["limit"]
+        rows.append(row)
+        print(_short(row), flush=True)
+    return rows
+
+
+def convergence(threads: int, quick: bool) -> list[dict[str, Any]]:
+    """Seconds to converge (seeding included) and final inertia, mean over three seeds."""
+    rows = []
+    peers = _peers(threads)
+    seeds = (0, 1, 2)
+    for name, n, d, k, dtype in QUICK_CASES if quick else CASES:
+        X = _data(name, n, d, k, dtype)
+        libs = {"fastkmeans auto": _ours("auto", threads), **peers}
+        row: dict[str, Any] = {"case": name}
+        for lib, fit in libs.items():
+            if lib == "faiss" and dtype != np.float32:
+                continue
+            init = "k-means++"
+            fit(X, k, init, 1, 1e-4, 0)  # warm-up
+            times, inertias = [], []
+            for seed in seeds:
+                t0 = time.perf_counter()
+                centers, _ = fit(X, k, init, 300, 1e-4, seed)
+                times.append(time.perf_counter() - t0)
+                inertias.append(inertia64(X, centers))
+            row[f"{lib} s"] = float(np.mean(times))
+            row[f"{lib} inertia"] = float(np.mean(inertias))
+        t0 = time.perf_counter()
+        plusplus(X, np.ones(len(X)), k, np.random.default_rng(0), chunk_bounds(len(X)))
+        row["fastkmeans seeding s"] = time.perf_counter() - t0
+        peer_names = [p for p in peers if f"{p} s" in row]
+        best = min(peer_names, key=lambda p: row[f"{p} s"])
+        row["best peer / fastkmeans (time)"] = row[f"{best} s"] / row["fastkmeans auto s"]
+        best_inertia = min(row[f"{p} inertia"] for p in peer_names)
+        row["inertia vs best peer (%)"] = 100 * (row["fastkmeans auto inertia"] / best_inertia - 1)
+        rows.append(row)
+        print(_short(row), flush=True)
+    return rows
+
+
+def _short(row: dict[str, Any]) -> str:
+    return "  ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) and math.isfinite(v) else f"{k}={v}"
+        for k, v in row.items()
+    )

@@ -1,0 +1,97 @@
+"""Every exact algorithm gives Lloyd's labels, iterations and centroids from the same init."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastkmeans as fk
+from fastkmeans._fit import resolve_algorithm
+from fastkmeans.kernels.hamerly import center_half_gaps
+from tests import naive
+
+ALGORITHMS = ["hamerly", "auto"]
+
+
+def _same_fit(a: fk.KMeansModel, b: fk.KMeansModel) -> None:
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert a.n_iter == b.n_iter and a.stop_reason == b.stop_reason
+    assert a.centroids.tobytes() == b.centroids.tobytes()
+    assert a.inertia == b.inertia
+    np.testing.assert_array_equal(a.history.labels_changed, b.history.labels_changed)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3000, 2, 8), (3000, 5, 13), (2500, 20, 16), (800, 3, 1)])
+def test_same_result_as_lloyd(algorithm, dtype, shape):
+    n, d, k = shape
+    X, _ = fk.datasets.make_blobs(n, d, max(k, 2), cluster_std=3.0, seed=n + d, dtype=dtype)
+    init = X[np.random.default_rng(k).choice(n, k, replace=False)]
+    w = np.random.default_rng(1).uniform(0.5, 2, n)
+    for tol in (0.0, 1e-4):
+        ref = fk.KMeansParams(k, init=init, tol=tol, algorithm="lloyd").fit(X, sample_weight=w)
+        got = fk.KMeansParams(k, init=init, tol=tol, algorithm=algorithm).fit(X, sample_weight=w)
+        _same_fit(got, ref)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_same_result_with_empty_clusters_and_cosine(algorithm):
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(size=(400, 3)), rng.normal(size=(400, 3)) + 6])
+    init = np.array(
+        [
+            [0.0, 0, 0],
+            [6, 6, 6],
+            [50, 50, 50],
+            [60, 60, 60],
+            [0.1, 0, 0],
+            [70, 0, 0],
+            [0, 70, 0],
+            [0, 0, 70],
+        ]
+    )
+    ref = fk.KMeansParams(8, init=init, algorithm="lloyd").fit(X)
+    assert ref.history.n_reseeded[0] > 0
+    _same_fit(fk.KMeansParams(8, init=init, algorithm=algorithm).fit(X), ref)
+    init = init + 0.5  # cosine needs non-zero centres
+    ref = fk.KMeansParams(8, init=init, metric="cosine", algorithm="lloyd").fit(X)
+    _same_fit(fk.KMeansParams(8, init=init, metric="cosine", algorithm=algorithm).fit(X), ref)
+
+
+def test_hamerly_matches_sklearn(blobs64):
+    from sklearn.cluster import KMeans
+
+    init = blobs64[:9]
+    ours = fk.KMeansParams(9, init=init, algorithm="hamerly").fit(blobs64)
+    ref = KMeans(9, init=init, n_init=1, algorithm="lloyd").fit(blobs64)
+    np.testing.assert_array_equal(ours.labels, ref.labels_)
+    assert ours.n_iter == ref.n_iter_
+    np.testing.assert_allclose(ours.centroids, ref.cluster_centers_, rtol=1e-6)
+
+
+def test_hamerly_results_do_not_depend_on_thread_count(blobs64):
+    X = np.concatenate([blobs64] * 4)
+    p = fk.KMeansParams(12, seed=1, algorithm="hamerly")
+    a = p.replace(n_threads=1).fit(X)
+    b = p.replace(n_threads=2).fit(X)
+    _same_fit(a, b)
+
+
+@given(st.integers(1, 12), st.integers(1, 5), st.integers(0, 1000))
+def test_center_half_gaps_matches_naive(k, d, seed):
+    C = np.random.default_rng(seed).normal(size=(k, d))
+    out = np.empty(k)
+    center_half_gaps(C, out)
+    D = np.sqrt(naive.sq_distances(C, C))
+    np.fill_diagonal(D, np.inf)
+    np.testing.assert_allclose(out, 0.5 * D.min(axis=1), rtol=1e-12)
+
+
+def test_auto_rule():
+    assert resolve_algorithm("auto", 10**6, 2, 8) == "hamerly"
+    assert resolve_algorithm("auto", 10**6, 2, 3) == "lloyd"
+    assert resolve_algorithm("auto", 10**5, 128, 256) == "lloyd"
+    assert resolve_algorithm("lloyd", 10**6, 2, 8) == "lloyd"
