@@ -34,6 +34,11 @@ SILHOUETTE_SAMPLE = 10_000
 _TEMPLATE = "plotly_white"
 
 
+def _colour(label: int) -> str:
+    """The colour of a cluster label: the same label gets the same colour in every figure."""
+    return PALETTE[int(label) % len(PALETTE)]
+
+
 def _check_points(
     X: ArrayLike, labels: ArrayLike, centroids: ArrayLike | None
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64] | None]:
@@ -178,7 +183,7 @@ def clusters(
     coords = "<br>".join(f"{t} = %{{{a}:.4g}}" for t, a in zip(axis_titles, axes))
     hover = f"row %{{customdata[0]}}<br>{coords}<br>cluster %{{customdata[1]}}<extra></extra>"
     fig = go.Figure()
-    for j, cluster in enumerate(np.unique(la)):
+    for cluster in np.unique(la):
         idx = rows[la[rows] == cluster]
         pts = Xa[idx]
         common: dict[str, Any] = dict(
@@ -187,7 +192,7 @@ def clusters(
             legendgroup=str(cluster),
             customdata=np.column_stack([idx, la[idx]]),
             hovertemplate=hover,
-            marker=dict(color=PALETTE[j % len(PALETTE)], size=3 if three else 6, opacity=0.8),
+            marker=dict(color=_colour(cluster), size=3 if three else 6, opacity=0.8),
         )
         if three:
             fig.add_trace(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], **common))
@@ -473,12 +478,12 @@ def silhouette(
     fig = go.Figure()
     y0 = 0
     gap = max(2, s.shape[0] // 50)
-    for j, cluster in enumerate(np.unique(la)):
+    for cluster in np.unique(la):
         vals = np.sort(s[la == cluster])[::-1]
         ys = np.arange(y0, y0 + vals.shape[0])
         fig.add_trace(
             go.Scatter(x=np.r_[0.0, vals, 0.0], y=np.r_[y0, ys, ys[-1]], fill="toself",
-                       mode="lines", line=dict(width=0.5, color=PALETTE[j % len(PALETTE)]),
+                       mode="lines", line=dict(width=0.5, color=_colour(cluster)),
                        name=f"cluster {cluster} ({vals.shape[0]}, mean {vals.mean():.2f})",
                        hoverinfo="name")
         )  # fmt: skip
@@ -497,7 +502,7 @@ def silhouette(
     return fig
 
 
-def decision_regions(model: KMeansModel, X: ArrayLike, *, resolution: int = 300) -> go.Figure:
+def decision_regions(model: KMeansModel, X: ArrayLike, *, resolution: int = 200) -> go.Figure:
     """The Voronoi regions of a 2-D model behind a scatter of ``X``.
 
     Parameters
@@ -544,13 +549,13 @@ def decision_regions(model: KMeansModel, X: ArrayLike, *, resolution: int = 300)
     gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
     gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
     grid = np.column_stack([np.tile(gx, resolution), np.repeat(gy, resolution)])
-    z = np.full(grid.shape[0], np.nan)
+    z = np.full(grid.shape[0], np.nan, dtype=np.float32)
     ok = np.any(grid != 0.0, axis=1) if model.params.metric == "cosine" else slice(None)
     z[ok] = model.predict(grid[ok])
     k = model.n_clusters
     scale = []
     for j in range(k):
-        colour = PALETTE[j % len(PALETTE)]
+        colour = _colour(j)
         scale += [[j / k, colour], [(j + 1) / k, colour]]
     labels = model.predict(Xa)
     fig = clusters(Xa, labels, model.centroids, title="Decision regions (Voronoi cells)")
