@@ -61,6 +61,8 @@ def resolve_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
     """
     if algorithm != "auto":
         return algorithm
+    if n * k * d <= _config.SERIAL_MAX_WORK:
+        return "lloyd"  # small problems: the serial Lloyd kernel, no bounds to keep
     if k >= _config.HAMERLY_MIN_CLUSTERS and d <= _config.HAMERLY_MAX_FEATURES:
         return "hamerly"
     return "lloyd"
@@ -325,7 +327,7 @@ def cluster_weights(engine: Engine, run: RunResult) -> F8:
 def to_model(params: Any, run: RunResult, weights: F8) -> KMeansModel:
     """Wrap a finished run as a model, warning when clusters came out identical."""
     k = params.n_clusters
-    distinct = np.unique(run.labels).shape[0]
+    distinct = int(np.count_nonzero(np.bincount(run.labels, minlength=k)))
     if distinct < k:
         warnings.warn(
             f"Number of distinct clusters ({distinct}) found smaller than n_clusters ({k}). "

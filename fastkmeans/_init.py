@@ -11,7 +11,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from .kernels.seeding import kmeans_plusplus
+from . import _config
+from .kernels.seeding import kmeans_plusplus, kmeans_plusplus_serial
 
 F8 = NDArray[np.float64]
 
@@ -20,8 +21,11 @@ def run_generators(
     seed: int | np.random.Generator | None, n_runs: int
 ) -> list[np.random.Generator]:
     """One independent random stream per run, derived from ``seed``."""
-    root = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    return list(root.spawn(n_runs))
+    if isinstance(seed, np.random.Generator):
+        return list(seed.spawn(n_runs))
+    # The same streams as default_rng(seed).spawn(n_runs), without the parent generator.
+    children = np.random.SeedSequence(seed).spawn(n_runs)
+    return [np.random.Generator(np.random.PCG64(c)) for c in children]
 
 
 def plusplus(
@@ -32,7 +36,8 @@ def plusplus(
     first_u = float(rng.random())
     trial_u = rng.random((max(k - 1, 0), n_trials))
     out = np.empty(k, dtype=np.intp)
-    kmeans_plusplus(X, w, bounds, first_u, trial_u, out)
+    small = X.shape[0] * X.shape[1] * k * n_trials <= _config.SERIAL_MAX_WORK
+    (kmeans_plusplus_serial if small else kmeans_plusplus)(X, w, bounds, first_u, trial_u, out)
     return out
 
 

@@ -57,7 +57,9 @@ def as_float_array(X: Any, name: str = "X") -> NDArray[np.floating]:
 
 def check_finite(arr: NDArray[np.floating], name: str) -> None:
     """Raise ``ValueError`` saying where the first NaN or infinity of ``arr`` is."""
-    if not np.isfinite(arr.sum(dtype=np.float64)) or not np.isfinite(arr).all():
+    if np.isfinite(arr.sum(dtype=np.float64)):
+        return  # a finite sum has no NaN or infinity in it
+    if not np.isfinite(arr).all():
         bad = np.isnan(arr)
         if bad.any():
             raise ValueError(f"Input {name} contains NaN (first at {_first_bad(bad)})")

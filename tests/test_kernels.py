@@ -148,10 +148,12 @@ def test_kmeans_plusplus_matches_naive(dtype, n):
     k, trials = 6, 3
     rng = np.random.default_rng(7)
     first_u, trial_u = float(rng.random()), rng.random((k - 1, trials))
-    out = np.empty(k, dtype=np.intp)
-    seeding.kmeans_plusplus(X, w, chunk_bounds(n), first_u, trial_u, out)
-    np.testing.assert_array_equal(out, naive_plusplus(X, w, first_u, trial_u))
-    assert len(set(out.tolist())) == k
+    expected = naive_plusplus(X, w, first_u, trial_u)
+    for kernel in (seeding.kmeans_plusplus, seeding.kmeans_plusplus_serial):
+        out = np.empty(k, dtype=np.intp)
+        kernel(X, w, chunk_bounds(n), first_u, trial_u, out)
+        np.testing.assert_array_equal(out, expected)
+    assert len(set(expected.tolist())) == k
 
 
 def test_kmeans_plusplus_never_picks_zero_weight_rows():

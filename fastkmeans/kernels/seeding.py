@@ -51,70 +51,113 @@ def _sq_dist_rows(X, a, b):
     return s
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
-    """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
-    uniforms in [0,1); OUT out (k,) intp: the rows chosen as centres."""
-    n = X.shape[0]
-    k = out.shape[0]
-    n_trials = trial_u.shape[1]
-    n_chunks = bounds.shape[0] - 1
-    closest = np.ones(n)
-    chunk_pot = np.empty(n_chunks)
-    for c in prange(n_chunks):
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _update_chunk(X, w, closest, lo, hi, row):
+    """IN X (n,d), w (n,) f8, rows lo..hi, a new centre row; INOUT closest (n,) f8.
+    Returns the chunk's potential sum(w * closest) after the update."""
+    s = 0.0
+    for i in range(lo, hi):
+        d2 = _sq_dist_rows(X, i, row)
+        if d2 < closest[i]:
+            closest[i] = d2
+        s += w[i] * closest[i]
+    return s
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _candidate_chunk(X, w, closest, lo, hi, candidates, pot):
+    """IN X (n,d), w (n,) f8, closest (n,) f8, rows lo..hi, candidates (L,);
+    OUT pot (L,) f8: the chunk's potential if each candidate were added."""
+    for t in range(candidates.shape[0]):
+        pot[t] = 0.0
+    for i in range(lo, hi):
+        wi = w[i]
+        ci = closest[i]
+        for t in range(candidates.shape[0]):
+            pot[t] += wi * min(ci, _sq_dist_rows(X, i, candidates[t]))
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _first_centre(w, bounds, first_u, chunk_pot):
+    """IN w (n,) f8, bounds, first_u f8; OUT chunk_pot (n_chunks,) f8 (chunk weights).
+    Returns the first centre: a row drawn with probability proportional to its weight."""
+    ones = np.ones(w.shape[0])
+    total = 0.0
+    for c in range(chunk_pot.shape[0]):
         s = 0.0
         for i in range(bounds[c], bounds[c + 1]):
             s += w[i]
         chunk_pot[c] = s
-    total = 0.0
-    for c in range(n_chunks):
-        total += chunk_pot[c]
-    out[0] = _pick(w, closest, bounds, chunk_pot, first_u * total)
-    first = out[0]
-    for c in prange(n_chunks):
-        s = 0.0
-        for i in range(bounds[c], bounds[c + 1]):
-            closest[i] = _sq_dist_rows(X, i, first)
-            s += w[i] * closest[i]
-        chunk_pot[c] = s
+        total += s
+    return _pick(w, ones, bounds, chunk_pot, first_u * total)
 
-    candidates = np.empty(n_trials, dtype=np.intp)
-    cand_pot = np.empty((n_chunks, n_trials))
-    for step in range(1, k):
-        total = 0.0
-        for c in range(n_chunks):
-            total += chunk_pot[c]
-        for t in range(n_trials):
-            candidates[t] = _pick(w, closest, bounds, chunk_pot, trial_u[step - 1, t] * total)
-        if candidates[0] < 0:
-            # Every remaining point coincides with a centre: take the next rows in order.
-            out[step] = (out[step - 1] + 1) % n
-            continue
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _draw_candidates(w, closest, bounds, chunk_pot, u, candidates):
+    """IN w, closest, bounds, chunk_pot, u (L,) uniforms; OUT candidates (L,) intp.
+    Returns False when no row has positive potential (every row sits on a centre)."""
+    total = 0.0
+    for c in range(chunk_pot.shape[0]):
+        total += chunk_pot[c]
+    for t in range(candidates.shape[0]):
+        candidates[t] = _pick(w, closest, bounds, chunk_pot, u[t] * total)
+    return candidates[0] >= 0
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _best_candidate(cand_pot, candidates):
+    """IN cand_pot (n_chunks,L) f8, candidates (L,). Returns the candidate whose potential,
+    summed in chunk order, is lowest (ties to the first drawn)."""
+    best_t = 0
+    best_pot = np.inf
+    for t in range(candidates.shape[0]):
+        s = 0.0
+        for c in range(cand_pot.shape[0]):
+            s += cand_pot[c, t]
+        if s < best_pot:
+            best_pot = s
+            best_t = t
+    return candidates[best_t]
+
+
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
+    """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
+    uniforms in [0,1); OUT out (k,) intp: the rows chosen as centres."""
+    n_chunks = bounds.shape[0] - 1
+    closest = np.full(X.shape[0], np.inf)
+    chunk_pot = np.empty(n_chunks)
+    candidates = np.empty(trial_u.shape[1], dtype=np.intp)
+    cand_pot = np.empty((n_chunks, trial_u.shape[1]))
+    out[0] = _first_centre(w, bounds, first_u, chunk_pot)
+    for step in range(out.shape[0]):
+        if step > 0:
+            if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
+                out[step] = (out[step - 1] + 1) % X.shape[0]  # all rows sit on centres
+                continue
+            for c in prange(n_chunks):
+                _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], candidates, cand_pot[c])
+            out[step] = _best_candidate(cand_pot, candidates)
         for c in prange(n_chunks):
-            for t in range(n_trials):
-                cand_pot[c, t] = 0.0
-            for i in range(bounds[c], bounds[c + 1]):
-                wi = w[i]
-                ci = closest[i]
-                for t in range(n_trials):
-                    d2 = _sq_dist_rows(X, i, candidates[t])
-                    cand_pot[c, t] += wi * min(ci, d2)
-        best_t = 0
-        best_pot = np.inf
-        for t in range(n_trials):
-            s = 0.0
+            chunk_pot[c] = _update_chunk(X, w, closest, bounds[c], bounds[c + 1], out[step])
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def kmeans_plusplus_serial(X, w, bounds, first_u, trial_u, out):
+    """As :func:`kmeans_plusplus` on the calling thread: no thread start-up for small data."""
+    n_chunks = bounds.shape[0] - 1
+    closest = np.full(X.shape[0], np.inf)
+    chunk_pot = np.empty(n_chunks)
+    candidates = np.empty(trial_u.shape[1], dtype=np.intp)
+    cand_pot = np.empty((n_chunks, trial_u.shape[1]))
+    out[0] = _first_centre(w, bounds, first_u, chunk_pot)
+    for step in range(out.shape[0]):
+        if step > 0:
+            if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
+                out[step] = (out[step - 1] + 1) % X.shape[0]  # all rows sit on centres
+                continue
             for c in range(n_chunks):
-                s += cand_pot[c, t]
-            if s < best_pot:
-                best_pot = s
-                best_t = t
-        chosen = candidates[best_t]
-        out[step] = chosen
-        for c in prange(n_chunks):
-            s = 0.0
-            for i in range(bounds[c], bounds[c + 1]):
-                d2 = _sq_dist_rows(X, i, chosen)
-                if d2 < closest[i]:
-                    closest[i] = d2
-                s += w[i] * closest[i]
-            chunk_pot[c] = s
+                _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], candidates, cand_pot[c])
+            out[step] = _best_candidate(cand_pot, candidates)
+        for c in range(n_chunks):
+            chunk_pot[c] = _update_chunk(X, w, closest, bounds[c], bounds[c + 1], out[step])
