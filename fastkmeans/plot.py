@@ -356,9 +356,10 @@ def elbow(X: ArrayLike, ks: Iterable[int], *, progress: bool = True, **params: A
         bar = tqdm(total=len(values), desc="elbow", unit="k")
     try:
         for i, p in enumerate(fits):
+            if bar is not None:
+                bar.set_postfix(k=values[i], refresh=False)
             inertia[i] = p.fit(Xa).inertia
             if bar is not None:
-                bar.set_postfix(k=values[i])
                 bar.update()
     finally:
         if bar is not None:
@@ -410,7 +411,7 @@ def silhouette_samples(X: ArrayLike, labels: ArrayLike) -> NDArray[np.float64]:
     --------
     >>> from fastkmeans.plot import silhouette_samples
     >>> silhouette_samples([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1]).round(3).tolist()
-    [0.9, 0.889, 0.889, 0.9]
+    [0.905, 0.895, 0.895, 0.905]
     """
     from .kernels.silhouette import silhouette_samples as kernel
 

@@ -273,3 +273,12 @@ def test_import_fastkmeans_does_not_import_plotly() -> None:
     code = "import sys, fastkmeans; assert 'plotly' not in sys.modules; fastkmeans.plot; " \
            "assert 'plotly' in sys.modules"  # fmt: skip
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import fastkmeans.plot
+
+    result = doctest.testmod(fastkmeans.plot, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 10 and result.failed == 0
