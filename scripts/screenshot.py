@@ -3,9 +3,10 @@
     python scripts/screenshot.py              # docs/_static/demo.png from `fastkmeans demo`
     python scripts/screenshot.py --html fig.html --out fig.png    # any Plotly HTML to PNG
 
-The page is opened from a local file with networking off, so it works offline; the demo HTML
-embeds plotly.js. After the shot the script checks that the cluster colours of
-``fastkmeans.plot.PALETTE`` are on the picture and exits non-zero when they are not.
+The page is opened from a local file and the demo HTML embeds plotly.js, so no network is
+needed. White space under the figure is cropped. For the demo the script then checks that the
+three cluster colours of ``fastkmeans.plot.PALETTE`` are on the picture, and exits non-zero
+when they are not.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     write_png(args.out, img)
     counts = colour_counts(img, PALETTE[:3])
     print(f"wrote {args.out} ({img.shape[1]}x{img.shape[0]}); cluster colour pixels: {counts}")
-    if min(counts.values()) < 200:
+    if args.html is None and min(counts.values()) < 200:  # the demo has three clusters
         print("error: the cluster colours are missing: the plot did not draw", file=sys.stderr)
         return 1
     return 0
