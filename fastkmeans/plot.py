@@ -298,21 +298,24 @@ def convergence(model: KMeansModel) -> go.Figure:
 
 def _elbow_index(ks: NDArray[np.float64], inertia: NDArray[np.float64]) -> int | None:
     """Index of the point farthest below the chord from the first to the last point (kneedle)
-    after scaling both axes to [0, 1]; None for fewer than 3 points or no bend."""
+    with k and log inertia scaled to [0, 1]; None for fewer than 3 points or no bend.
+
+    The log makes the bend a matter of relative drops: a cluster split that removes 60 % of
+    what is left counts as much late as early."""
     if ks.shape[0] < 3:
         return None
-    x = (ks - ks[0]) / (ks[-1] - ks[0])
-    span = inertia[0] - inertia[-1]
+    y = np.log(inertia) if np.all(inertia > 0) else inertia.astype(np.float64)
+    span = y[0] - y[-1]
     if not span > 0:
         return None
-    y = (inertia - inertia[-1]) / span
-    gap = (1.0 - x) - y  # distance below the chord from (0, 1) to (1, 0)
+    x = (ks - ks[0]) / (ks[-1] - ks[0])
+    gap = (1.0 - x) - (y - y[-1]) / span  # distance below the chord from (0, 1) to (1, 0)
     best = int(np.argmax(gap))
-    return best if gap[best] > 0 else None
+    return best if gap[best] > 1e-9 else None
 
 
 def elbow(X: ArrayLike, ks: Iterable[int], *, progress: bool = True, **params: Any) -> go.Figure:
-    """Inertia versus k from one call, with the elbow (the kneedle point) marked.
+    """Inertia versus k from one call, with the elbow marked.
 
     Parameters
     ----------
@@ -330,6 +333,12 @@ def elbow(X: ArrayLike, ks: Iterable[int], *, progress: bool = True, **params: A
     -------
     plotly.graph_objects.Figure
         ``layout.meta`` holds ``{"ks": [...], "inertia": [...], "elbow": k or None}``.
+
+    Notes
+    -----
+    The elbow is the kneedle point of the curve of log inertia against k, both scaled to
+    [0, 1]: the k farthest below the straight line from the first point to the last. It needs
+    at least three values of k and is a first guess; check it with :func:`silhouette`.
 
     Examples
     --------
