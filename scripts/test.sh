@@ -22,5 +22,5 @@ fi
 export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
 export PYTHONHASHSEED=0
 
-.venv/bin/python -m ruff check fastkmeans tests benchmarks
+.venv/bin/python -m ruff check fastkmeans tests benchmarks scripts docs
 .venv/bin/python -m pytest "$@"
