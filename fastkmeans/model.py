@@ -78,13 +78,15 @@ class KMeansModel:
     inertia : float
         Weighted sum of squared distances of the samples to their centroid.
     n_iter : int
-        Iterations of the winning run.
+        Iterations of the winning run (for mini-batch models: passes over the data).
     converged : bool
         Whether the winning run stopped before ``max_iter``.
-    stop_reason : {"strict", "tol", "max_iter"}
-        Why the winning run stopped.
+    stop_reason : {"strict", "tol", "max_iter", "no_improvement"}
+        Why the winning run stopped: no label changed, centroid shift within tolerance,
+        iteration budget spent, or (mini-batch only) no improvement of the smoothed inertia.
     history : FitHistory
-        Per-iteration record of the winning run.
+        Per-iteration record of the winning run; for mini-batch models one entry per step,
+        with ``labels_changed`` set to -1 (not tracked).
     params : KMeansParams
         The parameters that produced the model.
     cluster_weights : ndarray of shape (k,)
