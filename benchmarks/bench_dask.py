@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import blobs, cpu_description, inertia64
+try:
+    from .common import blobs, cpu_description, inertia64
+except ImportError:  # run as a script
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from common import blobs, cpu_description, inertia64  # type: ignore[no-redef]
 
 N_CHUNKS = 8
 SEED = 0

@@ -23,11 +23,18 @@ MIN_CHUNK_ROWS: int = 2048
 MAX_CHUNKS: int = 64
 #: Rows per distance tile in the GEMM-style kernels.
 TILE_ROWS: int = 256
-#: From this many features on, distances use the GEMM-style kernel.
-GEMM_MIN_FEATURES: int = 16
+#: Distances use the GEMM-style kernel when features x clusters reach this (measured:
+#: below it, as for the tutorial's d=2, k=3, direct differences are faster and exact).
+GEMM_MIN_WORK: int = 16
 #: Problems with fewer than this many n*k*d operations run on the serial kernels.
 SERIAL_MAX_WORK: int = 200_000
 #: ``algorithm="auto"`` picks Hamerly from this many clusters on ...
 HAMERLY_MIN_CLUSTERS: int = 8
 #: ... when there are at most this many features (calibrated with ``python -m benchmarks``).
 HAMERLY_MAX_FEATURES: int = 32
+
+
+def use_gemm(n_features: int, n_clusters: int) -> bool:
+    """Whether distances to ``n_clusters`` centres in ``n_features`` dimensions go through
+    the GEMM-style kernel rather than direct differences."""
+    return n_features * n_clusters >= GEMM_MIN_WORK

@@ -184,7 +184,7 @@ def _assign_block(
     if not np.isfinite(ww).all() or (ww < 0).any():
         raise ValueError("sample_weight must be finite and non-negative")
     k, d = centers.shape
-    gemm = d >= _config.GEMM_MIN_FEATURES and k >= 8 and xp.shape[0] > 0
+    gemm = _config.use_gemm(d, k) and xp.shape[0] > 0
     mean = xp.mean(axis=0, dtype=np.float64).astype(xp.dtype) if gemm else np.zeros(d, xp.dtype)
     labels = np.full(xp.shape[0], -1, dtype=np.intp)
     inertia = block_assign(xp, ww, np.array(centers), mean, gemm, labels)

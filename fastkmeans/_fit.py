@@ -28,6 +28,7 @@ from .errors import ConvergenceWarning
 from .kernels.distances import all_distances, assigned_sq_distances
 from .kernels.hamerly import center_half_gaps, hamerly_step
 from .kernels.lloyd import lloyd_direct, lloyd_direct_serial, lloyd_gemm, reduce_chunks
+from .kernels.stats import column_mean_var
 from .model import FitHistory, KMeansModel
 from .params import KMeansParams
 
@@ -50,6 +51,15 @@ def normalize_rows(X: Floats, name: str = "X") -> Floats:
             f'metric="cosine" needs rows of non-zero length, but row {i} of {name} is all zeros'
         )
     return (X / norms[:, None]).astype(X.dtype, copy=False)
+
+
+def column_stats(X: Floats, bounds: NDArray[np.intp]) -> tuple[F8, F8]:
+    """Per-feature mean and population variance of ``X`` in float64, without a temporary
+    copy of ``X`` (``np.var`` would allocate one)."""
+    mean = np.empty(X.shape[1])
+    var = np.empty(X.shape[1])
+    column_mean_var(X, bounds, mean, var)
+    return mean, var
 
 
 # --------------------------------------------------------------------------- the engine
@@ -78,8 +88,10 @@ class Engine:
         self.X, self.w, self.k = X, w, k
         self.bounds = chunk_bounds(n)
         n_chunks = self.bounds.shape[0] - 1
-        self.gemm = d >= _config.GEMM_MIN_FEATURES and k >= 8
-        self.serial = n * k * d <= _config.SERIAL_MAX_WORK and not self.gemm
+        # Small problems run on the calling thread (no thread start-up), larger ones in
+        # parallel with the GEMM-style kernel where it is faster.
+        self.serial = n * k * d <= _config.SERIAL_MAX_WORK
+        self.gemm = not self.serial and _config.use_gemm(d, k)
         self.algorithm = resolve_algorithm(algorithm, n, d, k) if accumulate else "lloyd"
         if self.algorithm == "hamerly":
             self.upper = np.empty(n)
@@ -88,7 +100,8 @@ class Engine:
             self.scanned = np.zeros(n_chunks, dtype=np.intp)
             self.slack = 1e-4 if X.dtype == np.float32 else 1e-10
         self.bounded_by: F8 | None = None  # the centres the Hamerly bounds refer to
-        self.mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype) if self.gemm else None
+        self._stats: tuple[F8, F8] | None = None
+        self.mean = self.stats()[0].astype(X.dtype) if self.gemm else None
         # Prediction never accumulates: one-element stand-ins keep the kernel signature.
         ks, ds = (k, d) if accumulate else (1, 1)
         self.sums = np.zeros((n_chunks, ks, ds))
@@ -97,6 +110,12 @@ class Engine:
         self.changed = np.zeros(n_chunks, dtype=np.intp)
         self.total_sums = np.zeros((ks, ds))
         self.total_wsums = np.zeros(ks)
+
+    def stats(self) -> tuple[F8, F8]:
+        """Per-feature mean and variance of the data, computed once."""
+        if self._stats is None:
+            self._stats = column_stats(self.X, self.bounds)
+        return self._stats
 
     def step(
         self, centers: Floats, labels: NDArray[np.intp], accumulate: bool
@@ -295,8 +314,8 @@ def fit(params: KMeansParams, X: ArrayLike, sample_weight: ArrayLike | None = No
             stacklevel=3,
         )
         n_init = 1
-    tol = params.tol * float(np.mean(np.var(Xa, axis=0, dtype=np.float64)))
     engine = Engine(Xa, w, params.n_clusters, algorithm=params.algorithm)
+    tol = params.tol * float(engine.stats()[1].mean()) if params.tol else 0.0
     bar = _progress(params, n_init * params.max_iter, "k-means")
     best: RunResult | None = None
     with thread_limit(params.n_threads, single_thread_blas=engine.gemm):

@@ -63,7 +63,7 @@ def sample_rows(u: F8, w: F8, closest: F8, ell: float, pot: float) -> NDArray[np
 
 def use_gemm(n_features: int, n_cands: int) -> bool:
     """Whether distances to ``n_cands`` candidates take the GEMM-style kernel."""
-    return n_features >= _config.GEMM_MIN_FEATURES and n_cands >= 8
+    return _config.use_gemm(n_features, n_cands)
 
 
 def keep_going(r: int, n_cands: int, k: int, pot: float) -> bool:

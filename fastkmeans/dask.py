@@ -83,7 +83,7 @@ class _Data:
             *[delayed(tasks.block_stats)(x, w, cosine) for x, w in zip(self.blocks, self.wblocks)]
         )
         self._check(stats, cosine)
-        self.gemm = d >= _config.GEMM_MIN_FEATURES and k >= 8
+        self.gemm = _config.use_gemm(d, k)
         self.mean_x = self.mean.astype(self.dtype)
 
     def _check(self, stats: tuple[dict[str, Any], ...], cosine: bool) -> None:

@@ -62,29 +62,88 @@ def _nearest(X, centers, i):
     return best_j
 
 
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _set_label(labels, i, j):
+    """INOUT labels (n,). Sets labels[i] = j; returns 1 if that changed it, else 0."""
+    if labels[i] != j:
+        labels[i] = j
+        return 1
+    return 0
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _assign_rows(X, centers, lo, hi, labels):
+    """IN X (n,d), centers (k,d), rows lo..hi; INOUT labels (n,). Nearest centre of each row
+    by direct squared differences, four rows at a time (independent chains for the CPU),
+    the same answer as :func:`_nearest` row by row. Returns the number of labels changed."""
+    k, d = centers.shape
+    big = X.dtype.type(np.inf)
+    zero = X.dtype.type(0)
+    changed = 0
+    hi4 = lo + (hi - lo) // 4 * 4
+    for i in range(lo, hi4, 4):
+        b0 = big
+        b1 = big
+        b2 = big
+        b3 = big
+        j0 = 0
+        j1 = 0
+        j2 = 0
+        j3 = 0
+        for j in range(k):
+            s0 = zero
+            s1 = zero
+            s2 = zero
+            s3 = zero
+            for f in range(d):
+                c = centers[j, f]
+                t = X[i, f] - c
+                s0 += t * t
+                t = X[i + 1, f] - c
+                s1 += t * t
+                t = X[i + 2, f] - c
+                s2 += t * t
+                t = X[i + 3, f] - c
+                s3 += t * t
+            if s0 < b0:
+                b0 = s0
+                j0 = j
+            if s1 < b1:
+                b1 = s1
+                j1 = j
+            if s2 < b2:
+                b2 = s2
+                j2 = j
+            if s3 < b3:
+                b3 = s3
+                j3 = j
+        changed += _set_label(labels, i, j0) + _set_label(labels, i + 1, j1)
+        changed += _set_label(labels, i + 2, j2) + _set_label(labels, i + 3, j3)
+    for i in range(hi4, hi):
+        changed += _set_label(labels, i, _nearest(X, centers, i))
+    return changed
+
+
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, accumulate):
     """IN X (n,d), w (n,) f8, centers (k,d), rows start..stop; INOUT labels (n,);
     OUT sums (k,d) f8, wsums (k,) f8 (zeroed here). Returns (inertia, labels changed).
-    The accumulate branch sits outside the row loops so that each loop stays branch-free."""
+    Rows go in tiles: labels first, then the accumulation while the tile is in cache; the
+    accumulate branch sits outside the row loops so that each loop stays branch-free."""
     inertia = 0.0
     changed = 0
     if accumulate:
         sums[:] = 0.0
         wsums[:] = 0.0
-        for i in range(start, stop):
-            j = _nearest(X, centers, i)
-            if labels[i] != j:
-                labels[i] = j
-                changed += 1
-            inertia += _accumulate(X, w, centers, i, j, sums, wsums)
-    else:
-        for i in range(start, stop):
-            j = _nearest(X, centers, i)
-            if labels[i] != j:
-                labels[i] = j
-                changed += 1
-            inertia += _exact(X, w, centers, i, j)
+    for lo in range(start, stop, TILE_ROWS):
+        hi = min(lo + TILE_ROWS, stop)
+        changed += _assign_rows(X, centers, lo, hi, labels)
+        if accumulate:
+            for i in range(lo, hi):
+                inertia += _accumulate(X, w, centers, i, labels[i], sums, wsums)
+        else:
+            for i in range(lo, hi):
+                inertia += _exact(X, w, centers, i, labels[i])
     return inertia, changed
 
 
@@ -122,7 +181,37 @@ def _gemm_chunk(
             for f in range(d):
                 tile[r, f] = X[t0 + r, f] - mean[f]
         np.dot(tile[:m], centred.T, dots[:m])
-        for r in range(m):
+        m4 = m // 4 * 4
+        for r in range(0, m4, 4):
+            b0 = big
+            b1 = big
+            b2 = big
+            b3 = big
+            j0 = 0
+            j1 = 0
+            j2 = 0
+            j3 = 0
+            for j in range(k):
+                h = half_norms[j]
+                v0 = h - dots[r, j]
+                v1 = h - dots[r + 1, j]
+                v2 = h - dots[r + 2, j]
+                v3 = h - dots[r + 3, j]
+                if v0 < b0:
+                    b0 = v0
+                    j0 = j
+                if v1 < b1:
+                    b1 = v1
+                    j1 = j
+                if v2 < b2:
+                    b2 = v2
+                    j2 = j
+                if v3 < b3:
+                    b3 = v3
+                    j3 = j
+            changed += _set_label(labels, t0 + r, j0) + _set_label(labels, t0 + r + 1, j1)
+            changed += _set_label(labels, t0 + r + 2, j2) + _set_label(labels, t0 + r + 3, j3)
+        for r in range(m4, m):
             best = big
             best_j = 0
             for j in range(k):
@@ -130,9 +219,7 @@ def _gemm_chunk(
                 if v < best:
                     best = v
                     best_j = j
-            if labels[t0 + r] != best_j:
-                labels[t0 + r] = best_j
-                changed += 1
+            changed += _set_label(labels, t0 + r, best_j)
         if accumulate:
             for i in range(t0, t0 + m):
                 inertia += _accumulate(X, w, centers, i, labels[i], sums, wsums)
