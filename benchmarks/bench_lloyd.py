@@ -162,13 +162,20 @@ def fixed_work(threads: int, limits: dict[str, float], quick: bool) -> list[dict
 
 
 _RSS_CHILD = """
-import resource, sys, numpy as np, fastkmeans as fk
+import sys, numpy as np, fastkmeans as fk
+
+def status(key):
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith(key + ":"))
+
 X = np.load(sys.argv[1]); init = np.load(sys.argv[2])
-fk.KMeansParams(len(init), init=init[:, :], max_iter=1, tol=0.0).fit(X[:1000])  # load kernels
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-fk.KMeansParams(len(init), init=init, max_iter=20, tol=0.0, n_threads=int(sys.argv[3])).fit(X)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print((after - before) / 1024)
+k = len(init)
+fk.KMeansParams(k, init=init, max_iter=1, tol=0.0).fit(X[: max(1000, 2 * k)])  # load kernels
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")  # reset the peak (VmHWM) to the current resident size
+before = status("VmRSS")
+fk.KMeansParams(k, init=init, max_iter=20, tol=0.0, n_threads=int(sys.argv[3])).fit(X)
+print((status("VmHWM") - before) / 1024)
 """
 
 

@@ -166,7 +166,13 @@ def test_kmeans_plusplus_never_picks_zero_weight_rows():
 
 
 def _kernels():
-    for module in (lloyd, distances, seeding):
+    import importlib
+    import pkgutil
+
+    import fastkmeans.kernels as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
         for name, obj in vars(module).items():
             if hasattr(obj, "py_func") and obj.__module__ == module.__name__:
                 yield f"{module.__name__}.{name}", obj
