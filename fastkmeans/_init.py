@@ -39,6 +39,7 @@ def plusplus(
     small = X.shape[0] * X.shape[1] * k * n_trials <= _config.SERIAL_MAX_WORK
     (kmeans_plusplus_serial if small else kmeans_plusplus)(X, w, bounds, first_u, trial_u, out)
     return out
+    return out
 
 
 def random_rows(

@@ -32,7 +32,7 @@ def thread_limit(n_threads: int | None, *, single_thread_blas: bool = False) -> 
     wanted = max(1, min(int(wanted), numba.config.NUMBA_NUM_THREADS))
     with contextlib.ExitStack() as stack:
         if single_thread_blas:
-            stack.enter_context(_blas_single_thread())
+            stack.enter_context(blas_single_thread())
         numba.set_num_threads(wanted)
         try:
             yield wanted
@@ -40,7 +40,8 @@ def thread_limit(n_threads: int | None, *, single_thread_blas: bool = False) -> 
             numba.set_num_threads(previous)
 
 
-def _blas_single_thread() -> contextlib.AbstractContextManager[object]:
+def blas_single_thread() -> contextlib.AbstractContextManager[object]:
+    """Hold BLAS to one thread (for kernels that call it from Numba's parallel regions)."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency

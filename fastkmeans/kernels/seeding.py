@@ -43,21 +43,33 @@ def _pick(w, closest, bounds, chunk_pot, target):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _sq_dist_rows(X, a, b):
-    """IN X (n,d), rows a and b. Returns ||X[a] - X[b]||^2 in float64."""
-    s = 0.0
+    """IN X (n,d), rows a and b. Returns ||X[a] - X[b]||^2, summed in X's dtype (SIMD-wide
+    for float32: seeding only needs distances good enough to draw by), as float64."""
+    s = X.dtype.type(0)
     for f in range(X.shape[1]):
-        t = np.float64(X[a, f]) - np.float64(X[b, f])
+        t = X[a, f] - X[b, f]
         s += t * t
+    return np.float64(s)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _first_chunk(X, w, closest, lo, hi, row):
+    """IN X (n,d), w (n,) f8, rows lo..hi, the first centre's row; OUT closest (n,) f8.
+    Returns the chunk's potential sum(w * closest)."""
+    s = 0.0
+    for i in range(lo, hi):
+        closest[i] = _sq_dist_rows(X, i, row)
+        s += w[i] * closest[i]
     return s
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _update_chunk(X, w, closest, lo, hi, row):
-    """IN X (n,d), w (n,) f8, rows lo..hi, a new centre row; INOUT closest (n,) f8.
-    Returns the chunk's potential sum(w * closest) after the update."""
+def _take_chunk(w, closest, dstore, lo, hi, t):
+    """IN w (n,) f8, dstore (n,L) squared distances to this step's candidates, rows lo..hi,
+    the chosen candidate t; INOUT closest (n,) f8. Returns the chunk's new potential."""
     s = 0.0
     for i in range(lo, hi):
-        d2 = _sq_dist_rows(X, i, row)
+        d2 = np.float64(dstore[i, t])
         if d2 < closest[i]:
             closest[i] = d2
         s += w[i] * closest[i]
@@ -65,16 +77,19 @@ def _update_chunk(X, w, closest, lo, hi, row):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _candidate_chunk(X, w, closest, lo, hi, candidates, pot):
+def _candidate_chunk(X, w, closest, lo, hi, candidates, dstore, pot):
     """IN X (n,d), w (n,) f8, closest (n,) f8, rows lo..hi, candidates (L,);
-    OUT pot (L,) f8: the chunk's potential if each candidate were added."""
+    OUT dstore (n,L) squared distances to the candidates (rows lo..hi), pot (L,) f8: the
+    chunk's potential if each candidate were added."""
     for t in range(candidates.shape[0]):
         pot[t] = 0.0
     for i in range(lo, hi):
         wi = w[i]
         ci = closest[i]
         for t in range(candidates.shape[0]):
-            pot[t] += wi * min(ci, _sq_dist_rows(X, i, candidates[t]))
+            d2 = _sq_dist_rows(X, i, candidates[t])
+            dstore[i, t] = d2
+            pot[t] += wi * min(ci, d2)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -106,8 +121,8 @@ def _draw_candidates(w, closest, bounds, chunk_pot, u, candidates):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _best_candidate(cand_pot, candidates):
-    """IN cand_pot (n_chunks,L) f8, candidates (L,). Returns the candidate whose potential,
-    summed in chunk order, is lowest (ties to the first drawn)."""
+    """IN cand_pot (n_chunks,L) f8, candidates (L,). Returns the index t of the candidate
+    whose potential, summed in chunk order, is lowest (ties to the first drawn)."""
     best_t = 0
     best_pot = np.inf
     for t in range(candidates.shape[0]):
@@ -117,47 +132,62 @@ def _best_candidate(cand_pot, candidates):
         if s < best_pot:
             best_pot = s
             best_t = t
-    return candidates[best_t]
+    return best_t
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
     """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
-    uniforms in [0,1); OUT out (k,) intp: the rows chosen as centres."""
+    uniforms in [0,1); OUT out (k,) intp: the rows chosen as centres.
+    Each step reads the data once: distances to the L candidates are kept (n x L)."""
+    n = X.shape[0]
     n_chunks = bounds.shape[0] - 1
-    closest = np.full(X.shape[0], np.inf)
+    n_trials = trial_u.shape[1]
+    closest = np.empty(n)
+    dstore = np.empty((n, n_trials), dtype=X.dtype)
     chunk_pot = np.empty(n_chunks)
-    candidates = np.empty(trial_u.shape[1], dtype=np.intp)
-    cand_pot = np.empty((n_chunks, trial_u.shape[1]))
+    candidates = np.empty(n_trials, dtype=np.intp)
+    cand_pot = np.empty((n_chunks, n_trials))
     out[0] = _first_centre(w, bounds, first_u, chunk_pot)
-    for step in range(out.shape[0]):
-        if step > 0:
-            if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
-                out[step] = (out[step - 1] + 1) % X.shape[0]  # all rows sit on centres
-                continue
-            for c in prange(n_chunks):
-                _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], candidates, cand_pot[c])
-            out[step] = _best_candidate(cand_pot, candidates)
+    for c in prange(n_chunks):
+        chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], out[0])
+    for step in range(1, out.shape[0]):
+        if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
+            out[step] = (out[step - 1] + 1) % n  # all rows sit on centres
+            continue
         for c in prange(n_chunks):
-            chunk_pot[c] = _update_chunk(X, w, closest, bounds[c], bounds[c + 1], out[step])
+            _candidate_chunk(
+                X, w, closest, bounds[c], bounds[c + 1], candidates, dstore, cand_pot[c]
+            )
+        best = _best_candidate(cand_pot, candidates)
+        out[step] = candidates[best]
+        for c in prange(n_chunks):
+            chunk_pot[c] = _take_chunk(w, closest, dstore, bounds[c], bounds[c + 1], best)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def kmeans_plusplus_serial(X, w, bounds, first_u, trial_u, out):
     """As :func:`kmeans_plusplus` on the calling thread: no thread start-up for small data."""
+    n = X.shape[0]
     n_chunks = bounds.shape[0] - 1
-    closest = np.full(X.shape[0], np.inf)
+    n_trials = trial_u.shape[1]
+    closest = np.empty(n)
+    dstore = np.empty((n, n_trials), dtype=X.dtype)
     chunk_pot = np.empty(n_chunks)
-    candidates = np.empty(trial_u.shape[1], dtype=np.intp)
-    cand_pot = np.empty((n_chunks, trial_u.shape[1]))
+    candidates = np.empty(n_trials, dtype=np.intp)
+    cand_pot = np.empty((n_chunks, n_trials))
     out[0] = _first_centre(w, bounds, first_u, chunk_pot)
-    for step in range(out.shape[0]):
-        if step > 0:
-            if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
-                out[step] = (out[step - 1] + 1) % X.shape[0]  # all rows sit on centres
-                continue
-            for c in range(n_chunks):
-                _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], candidates, cand_pot[c])
-            out[step] = _best_candidate(cand_pot, candidates)
+    for c in range(n_chunks):
+        chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], out[0])
+    for step in range(1, out.shape[0]):
+        if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
+            out[step] = (out[step - 1] + 1) % n  # all rows sit on centres
+            continue
         for c in range(n_chunks):
-            chunk_pot[c] = _update_chunk(X, w, closest, bounds[c], bounds[c + 1], out[step])
+            _candidate_chunk(
+                X, w, closest, bounds[c], bounds[c + 1], candidates, dstore, cand_pot[c]
+            )
+        best = _best_candidate(cand_pot, candidates)
+        out[step] = candidates[best]
+        for c in range(n_chunks):
+            chunk_pot[c] = _take_chunk(w, closest, dstore, bounds[c], bounds[c + 1], best)
