@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ("fixed", "convergence", "minibatch", "dask")
+SECTIONS = ("fixed", "convergence", "algorithms", "minibatch", "dask")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -70,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
             "Convergence: k-means++ (faiss: random rows, 25 iterations), tol=1e-4, "
             "mean of three seeds",
             bench_lloyd.convergence(args.threads, args.quick),
+        )
+    if "algorithms" in args.only:
+        sections["algorithms"] = (
+            "Exact algorithms: seconds to converge from the same initial centroids "
+            '(tol=1e-4); `algorithm="auto"` is calibrated on this table',
+            bench_lloyd.algorithms(args.threads, args.quick),
         )
     for name, module in (("minibatch", "bench_minibatch"), ("dask", "bench_dask")):
         if name not in args.only:

@@ -29,6 +29,7 @@ ITERS = 20
 CASES = [
     ("tutorial 750x2 k=3", 750, 2, 3, np.float32),
     ("1,000,000x2 k=8", 1_000_000, 2, 8, np.float32),
+    ("300,000x8 k=32", 300_000, 8, 32, np.float32),
     ("500,000x16 k=64", 500_000, 16, 64, np.float32),
     ("200,000x128 k=256", 200_000, 128, 256, np.float32),
     ("200,000x32 k=1024", 200_000, 32, 1024, np.float32),
@@ -186,8 +187,12 @@ def extra_peak_rss(X: np.ndarray, init: np.ndarray, threads: int) -> float:
         xp, ip = os.path.join(tmp, "X.npy"), os.path.join(tmp, "init.npy")
         np.save(xp, X)
         np.save(ip, init)
-        out = subprocess.run([sys.executable, "-c", _RSS_CHILD, xp, ip, str(threads)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _RSS_CHILD, xp, ip, str(threads)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -221,6 +226,30 @@ def convergence(threads: int, quick: bool) -> list[dict[str, Any]]:
         row["best peer / fastkmeans (time)"] = row[f"{best} s"] / row["fastkmeans auto s"]
         best_inertia = min(row[f"{p} inertia"] for p in peer_names)
         row["inertia vs best peer (%)"] = 100 * (row["fastkmeans auto inertia"] / best_inertia - 1)
+        rows.append(row)
+        print(_short(row), flush=True)
+    return rows
+
+
+def algorithms(threads: int, quick: bool) -> list[dict[str, Any]]:
+    """fastkmeans' exact algorithms from the same initial centroids to convergence
+    (tol=1e-4): the measurements behind ``algorithm="auto"``."""
+    from fastkmeans._fit import resolve_algorithm
+
+    rows = []
+    for name, n, d, k, dtype in QUICK_CASES if quick else CASES:
+        X = _data(name, n, d, k, dtype)
+        init = X[np.random.default_rng(2).choice(len(X), k, replace=False)]
+        row: dict[str, Any] = {"case": name}
+        for alg in ("lloyd", "hamerly"):
+            fit = _ours(alg, threads)
+            fit(X, k, init, 1, 1e-4, 0)  # warm-up
+            t, (_, n_iter) = median_time(
+                lambda f=fit, X=X, k=k, init=init: f(X, k, init, 300, 1e-4, 0), 1
+            )
+            row[f"{alg} s"] = t
+            row["iterations"] = int(n_iter)
+        row["auto picks"] = resolve_algorithm("auto", n, d, k)
         rows.append(row)
         print(_short(row), flush=True)
     return rows

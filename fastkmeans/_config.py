@@ -28,9 +28,13 @@ TILE_ROWS: int = 256
 GEMM_MIN_WORK: int = 16
 #: Problems with fewer than this many n*k*d operations run on the serial kernels.
 SERIAL_MAX_WORK: int = 200_000
-#: ``algorithm="auto"`` picks Hamerly from this many clusters on ...
-HAMERLY_MIN_CLUSTERS: int = 8
-#: ... when there are at most this many features (calibrated with ``python -m benchmarks``).
+#: ``algorithm="auto"`` picks Hamerly for this many clusters ...
+HAMERLY_MIN_CLUSTERS: int = 16
+HAMERLY_MAX_CLUSTERS: int = 256
+#: ... when there are at most this many features. Measured (docs/benchmarks.md, the
+#: algorithm table): Hamerly wins 1.25-1.4x at d=8..16, k=32..64; it loses at k=8 (few
+#: iterations to amortise its bounds) and at k=1024 or d=128, where its direct-difference
+#: scans cost more than Lloyd's GEMM.
 HAMERLY_MAX_FEATURES: int = 32
 
 

@@ -73,7 +73,10 @@ def resolve_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
         return algorithm
     if n * k * d <= _config.SERIAL_MAX_WORK:
         return "lloyd"  # small problems: the serial Lloyd kernel, no bounds to keep
-    if k >= _config.HAMERLY_MIN_CLUSTERS and d <= _config.HAMERLY_MAX_FEATURES:
+    if (
+        _config.HAMERLY_MIN_CLUSTERS <= k <= _config.HAMERLY_MAX_CLUSTERS
+        and d <= _config.HAMERLY_MAX_FEATURES
+    ):
         return "hamerly"
     return "lloyd"
 

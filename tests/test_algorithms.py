@@ -91,7 +91,9 @@ def test_center_half_gaps_matches_naive(k, d, seed):
 
 
 def test_auto_rule():
-    assert resolve_algorithm("auto", 10**6, 2, 8) == "hamerly"
-    assert resolve_algorithm("auto", 10**6, 2, 3) == "lloyd"
+    assert resolve_algorithm("auto", 10**6, 16, 64) == "hamerly"
+    assert resolve_algorithm("auto", 10**6, 2, 8) == "lloyd"
     assert resolve_algorithm("auto", 10**5, 128, 256) == "lloyd"
-    assert resolve_algorithm("lloyd", 10**6, 2, 8) == "lloyd"
+    assert resolve_algorithm("auto", 10**5, 32, 1024) == "lloyd"
+    assert resolve_algorithm("auto", 100, 16, 64) == "lloyd"  # small: the serial kernel
+    assert resolve_algorithm("hamerly", 100, 2, 3) == "hamerly"
