@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from .common import cpu_description, machine_limits
 
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
-    limits = machine_limits(args.threads)
+    limits = machine_limits(args.threads, args.quick)
     print(
         f"machine: {cpu_description()}; GEMM {limits['gemm_gflops']:.0f} GFLOP/s, "
         f"read bandwidth {limits['bandwidth_gbs']:.1f} GB/s, {args.threads} threads",

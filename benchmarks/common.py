@@ -65,11 +65,12 @@ def _read_all(a: np.ndarray, threads: int) -> float:
         return float(sum(pool.map(np.sum, parts)))
 
 
-def machine_limits(threads: int) -> dict[str, float]:
-    """Measured float32 GEMM rate (GFLOP/s) and read bandwidth (GB/s) on ``threads``."""
+def machine_limits(threads: int, quick: bool = False) -> dict[str, float]:
+    """Measured float32 GEMM rate (GFLOP/s) and read bandwidth (GB/s) on ``threads``
+    (``quick``: small sizes, rough figures)."""
     from threadpoolctl import threadpool_limits
 
-    n = 2048
+    n = 512 if quick else 2048
     rng = np.random.default_rng(0)
     a = rng.random((n, n), dtype=np.float32)
     b = rng.random((n, n), dtype=np.float32)
@@ -77,7 +78,8 @@ def machine_limits(threads: int) -> dict[str, float]:
         a @ b
         t, _ = median_time(lambda: a @ b, 5)
     gflops = 2 * n**3 / t / 1e9
-    big = np.ones(512 * 1024 * 1024 // 4, dtype=np.float32)  # 512 MiB, far beyond the caches
+    mib = 64 if quick else 512  # far beyond the caches unless quick
+    big = np.ones(mib * 1024 * 1024 // 4, dtype=np.float32)
     _read_all(big, threads)
     t, _ = median_time(lambda: _read_all(big, threads), 5)
     return {"gemm_gflops": gflops, "bandwidth_gbs": big.nbytes / t / 1e9}

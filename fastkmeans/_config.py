@@ -36,6 +36,9 @@ HAMERLY_MAX_CLUSTERS: int = 256
 #: iterations to amortise its bounds) and at k=1024 or d=128, where its direct-difference
 #: scans cost more than Lloyd's GEMM.
 HAMERLY_MAX_FEATURES: int = 32
+#: Hamerly runs Lloyd's kernel until at most this fraction of labels changes in an
+#: iteration, then sets its bounds: early iterations move most points anyway.
+HAMERLY_SWITCH: float = 0.05
 
 
 def use_gemm(n_features: int, n_clusters: int) -> bool:

@@ -85,8 +85,16 @@ class Engine:
     """Chooses and calls the assignment kernel for one data set; owns the workspaces."""
 
     def __init__(
-        self, X: Floats, w: F8, k: int, accumulate: bool = True, algorithm: str = "lloyd"
+        self,
+        X: Floats,
+        w: F8,
+        k: int,
+        accumulate: bool = True,
+        algorithm: str = "lloyd",
+        mean: F8 | None = None,
     ) -> None:
+        """``mean``: the centre of the GEMM-style distances when it is known already (the
+        mean of all the data when ``X`` is one block of it); computed from ``X`` if None."""
         n, d = X.shape
         self.X, self.w, self.k = X, w, k
         self.bounds = chunk_bounds(n)
@@ -103,8 +111,12 @@ class Engine:
             self.scanned = np.zeros(n_chunks, dtype=np.intp)
             self.slack = 1e-4 if X.dtype == np.float32 else 1e-10
         self.bounded_by: F8 | None = None  # the centres the Hamerly bounds refer to
+        self.last_changed = n  # labels changed by the last step
         self._stats: tuple[F8, F8] | None = None
-        self.mean = self.stats()[0].astype(X.dtype) if self.gemm else None
+        if self.gemm:
+            self.mean = (self.stats()[0] if mean is None else mean).astype(X.dtype)
+        else:
+            self.mean = None
         # Prediction never accumulates: one-element stand-ins keep the kernel signature.
         ks, ds = (k, d) if accumulate else (1, 1)
         self.sums = np.zeros((n_chunks, ks, ds))
@@ -125,10 +137,11 @@ class Engine:
     ) -> tuple[float, int]:
         """Assign every row to its nearest centre (INOUT labels); with ``accumulate`` also
         leave per-cluster sums in ``total_sums``/``total_wsums``. Returns (inertia, changed)."""
-        if self.algorithm == "hamerly" and accumulate:
+        if self.algorithm == "hamerly" and accumulate and self._bounds_pay_off():
             self._hamerly(centers, labels)
             reduce_chunks(self.sums, self.wsums, self.total_sums, self.total_wsums)
-            return float(self.inertia.sum()), int(self.changed.sum())
+            self.last_changed = int(self.changed.sum())
+            return float(self.inertia.sum()), self.last_changed
         args = (self.bounds, labels, self.sums, self.wsums, self.inertia, self.changed, accumulate)
         if self.gemm:
             lloyd_gemm(self.X, self.w, centers, self.mean, *args)
@@ -138,7 +151,20 @@ class Engine:
             lloyd_direct(self.X, self.w, centers, *args)
         if accumulate:
             reduce_chunks(self.sums, self.wsums, self.total_sums, self.total_wsums)
-        return float(self.inertia.sum()), int(self.changed.sum())
+        self.last_changed = int(self.changed.sum())
+        return float(self.inertia.sum()), self.last_changed
+
+    def reset(self) -> None:
+        """Start a new run: no bounds yet, every label about to change."""
+        self.bounded_by = None
+        self.last_changed = self.X.shape[0]
+
+    def _bounds_pay_off(self) -> bool:
+        """Hamerly starts from Lloyd: its bounds are set (one full scan) once few labels
+        still change, and kept from then on. The result is Lloyd's either way."""
+        if self.bounded_by is not None:
+            return True
+        return self.last_changed <= _config.HAMERLY_SWITCH * self.X.shape[0]
 
     def _hamerly(self, centers: Floats, labels: NDArray[np.intp]) -> None:
         """One Hamerly assignment + accumulation; the bounds follow the centres' moves."""
@@ -198,17 +224,36 @@ class Engine:
         return m
 
     def new_centers(self, old: Floats, cosine: bool) -> Floats:
-        """Weighted means of the accumulated sums; clusters still empty keep their centre."""
-        wsum = self.total_wsums
-        new = np.array(old, dtype=np.float64)
-        full = wsum > 0
-        new[full] = self.total_sums[full] / wsum[full, None]
-        if cosine:
-            norms = np.linalg.norm(new, axis=1)
-            ok = norms > 0
-            new[ok] /= norms[ok, None]
-            new[~ok] = old[~ok]
-        return new.astype(old.dtype)
+        """Weighted means of the accumulated sums (see :func:`centers_from_sums`)."""
+        return centers_from_sums(old, self.total_sums, self.total_wsums, cosine)
+
+
+def centers_from_sums(old: Floats, sums: F8, wsums: F8, cosine: bool) -> Floats:
+    """New centres as weighted means ``sums / wsums`` in the dtype of ``old``; clusters
+    still empty keep their centre; with ``cosine`` they are scaled to unit length.
+    Shared by the in-memory, out-of-core and Dask drivers."""
+    new = np.array(old, dtype=np.float64)
+    full = wsums > 0
+    new[full] = sums[full] / wsums[full, None]
+    if cosine:
+        norms = np.linalg.norm(new, axis=1)
+        ok = norms > 0
+        new[ok] /= norms[ok, None]
+        new[~ok] = old[~ok]
+    return new.astype(old.dtype)
+
+
+def runs_for(params: Any, stacklevel: int) -> int:
+    """``params.n_init``, or 1 with scikit-learn's warning when the centres are given."""
+    if isinstance(params.init, np.ndarray) and params.n_init != 1:
+        warnings.warn(
+            f"Explicit initial center position passed: performing only one init instead of "
+            f"n_init={params.n_init}.",
+            RuntimeWarning,
+            stacklevel=stacklevel + 1,
+        )
+        return 1
+    return int(params.n_init)
 
 
 @dataclass
@@ -232,7 +277,7 @@ def lloyd(
     """Lloyd iterations from ``centers`` with scikit-learn's stopping rules."""
     n = engine.X.shape[0]
     labels = np.full(n, -1, dtype=np.intp)
-    engine.bounded_by = None  # a new run: bounds are set by a first full scan
+    engine.reset()
     history: list[tuple[float, float, int, int]] = []
     stop = "max_iter"
     shift = np.inf
@@ -308,20 +353,14 @@ def fit(params: KMeansParams, X: ArrayLike, sample_weight: ArrayLike | None = No
     if _stream.should_stream(X):
         return _stream.fit_stream(params, X, sample_weight)
     Xa, w = prepare(params, X, sample_weight)
-    n_init = params.n_init
-    if isinstance(params.init, np.ndarray) and n_init != 1:
-        warnings.warn(
-            f"Explicit initial center position passed: performing only one init instead of "
-            f"n_init={n_init}.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        n_init = 1
+    n_init = runs_for(params, stacklevel=3)
     engine = Engine(Xa, w, params.n_clusters, algorithm=params.algorithm)
     tol = params.tol * float(engine.stats()[1].mean()) if params.tol else 0.0
     bar = _progress(params, n_init * params.max_iter, "k-means")
     best: RunResult | None = None
-    with thread_limit(params.n_threads, single_thread_blas=engine.gemm):
+    # k-means|| calls BLAS inside parallel loops too, whatever the Lloyd kernel.
+    blas_inside = engine.gemm or (isinstance(params.init, str) and params.init == "k-means||")
+    with thread_limit(params.n_threads, single_thread_blas=blas_inside):
         for rng in run_generators(params.seed, n_init):
             centers = initial_centers(params, Xa, w, rng, engine)
             run = lloyd(

@@ -39,7 +39,6 @@ def plusplus(
     small = X.shape[0] * X.shape[1] * k * n_trials <= _config.SERIAL_MAX_WORK
     (kmeans_plusplus_serial if small else kmeans_plusplus)(X, w, bounds, first_u, trial_u, out)
     return out
-    return out
 
 
 def random_rows(

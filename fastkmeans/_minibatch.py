@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _config
-from ._fit import Engine, _progress, chunk_bounds, normalize_rows, prepare
+from ._fit import Engine, _progress, chunk_bounds, normalize_rows, prepare, runs_for
 from ._init import plusplus, random_rows
 from ._threads import thread_limit
 from ._validation import (
@@ -67,7 +67,9 @@ class InMemory:
         return np.take(self.X, idx, axis=0)
 
     def mean_variance(self) -> float:
-        return float(np.mean(np.var(self.X, axis=0, dtype=np.float64)))
+        from ._fit import chunk_bounds, column_stats
+
+        return float(column_stats(self.X, chunk_bounds(self.X.shape[0]))[1].mean())
 
     def assign(
         self, centers: Floats, w: F8 | None, n_threads: int | None
@@ -140,6 +142,7 @@ def reassign(
     batch (at most half the batch), as scikit-learn does; INOUT centers, counts.
     Returns how many centres moved."""
     to_reassign = counts < ratio * counts.max()
+    to_reassign[np.argmax(counts)] = False  # ratio > 1 would flag every centre otherwise
     b = Xb.shape[0]
     if to_reassign.sum() > 0.5 * b:
         to_reassign[np.argsort(counts, kind="stable")[int(0.5 * b) :]] = False
@@ -214,7 +217,7 @@ def init_size_for(params: MiniBatchKMeansParams, n: int, b: int) -> int:
             f"init_size={size} should be larger than n_clusters={k}. Setting it to "
             f"min(3*n_clusters, n_samples)",
             RuntimeWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
         size = 3 * k
     return min(size, n)
@@ -283,15 +286,7 @@ def run(
     """The mini-batch loop over a validated :class:`RowSource`."""
     n, d, k = data.n, data.d, params.n_clusters
     b = min(params.batch_size, n)
-    n_init = params.n_init
-    if isinstance(params.init, np.ndarray) and n_init != 1:
-        warnings.warn(
-            f"Explicit initial center position passed: performing only one init instead of "
-            f"n_init={n_init}.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        n_init = 1
+    n_init = runs_for(params, stacklevel=4)
     init_size = init_size_for(params, n, b)
     tol = params.tol * data.mean_variance() if params.tol > 0 else 0.0
     init_rng, batch_rng, reassign_rng = root_generator(params.seed).spawn(3)

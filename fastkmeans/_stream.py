@@ -33,7 +33,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _config
-from ._fit import Engine, RunResult, _progress, chunk_bounds, to_model
+from ._fit import (
+    Engine,
+    RunResult,
+    _progress,
+    centers_from_sums,
+    chunk_bounds,
+    runs_for,
+    to_model,
+)
 from ._init import random_rows, run_generators
 from ._threads import thread_limit
 from ._validation import as_initial_centers, as_sample_weight, check_n_clusters
@@ -189,10 +197,9 @@ class Source:
     def engine(self, s: int, e: int, w: F8 | None, k: int, accumulate: bool) -> Engine:
         """The in-memory engine on block ``s..e``, centring GEMM distances on the mean of
         all the data (as the in-memory fit does) rather than the block's."""
-        engine = Engine(self.read(s, e), self.weights(w, s, e), k, accumulate)
-        if engine.mean is not None:
-            engine.mean = self.validate()[0].astype(self.dtype)
-        return engine
+        return Engine(
+            self.read(s, e), self.weights(w, s, e), k, accumulate, mean=self.validate()[0]
+        )
 
     def assign(
         self, centers: Floats, w: F8 | None, n_threads: int | None
@@ -212,8 +219,9 @@ class Source:
 def plusplus_stream(
     src: Source, w: F8 | None, k: int, rng: np.random.Generator
 ) -> NDArray[np.intp]:
-    """Greedy k-means++ (2 + floor(ln k) local trials) over blocks: the same random draws
-    and the same walk as :func:`fastkmeans._init.plusplus`, two passes per centre."""
+    """Greedy k-means++ (2 + floor(ln k) local trials) over blocks, two passes per centre:
+    the same random draws, distances and walk as :func:`fastkmeans._init.plusplus`;
+    potentials are summed per block, so picks agree with it up to summation order."""
     n_trials = 2 + int(math.log(k))
     first_u = float(rng.random())
     trial_u = rng.random((max(k - 1, 0), n_trials))
@@ -224,7 +232,7 @@ def plusplus_stream(
     out[0] = _pick(src, w, closest, blocks, pots, first_u * pots.sum())
 
     def update(chosen: int, first: bool) -> None:
-        row = src.take(np.array([chosen]))[0].astype(np.float64)
+        row = np.ascontiguousarray(src.take(np.array([chosen]))[0], dtype=src.dtype)
         for b, (s, e) in enumerate(blocks):
             bounds = chunk_bounds(e - s)
             chunk_pot = np.empty(bounds.shape[0] - 1)
@@ -242,7 +250,7 @@ def plusplus_stream(
         if cands[0] < 0:  # every remaining point coincides with a centre
             out[step] = (out[step - 1] + 1) % src.n
             continue
-        rows = src.take(cands).astype(np.float64)
+        rows = np.ascontiguousarray(src.take(cands), dtype=src.dtype)
         cand_pot = np.zeros(n_trials)
         for s, e in blocks:
             bounds = chunk_bounds(e - s)
@@ -299,13 +307,8 @@ def initial_centers_stream(
         return centers
     if params.init == "random":
         rows = random_rows(np.empty((src.n, 0)), np.ones(src.n) if w is None else w, k, rng)
-    elif params.init == "k-means++":
-        rows = plusplus_stream(src, w, k, rng)
     else:
-        raise ValueError(
-            f"init={params.init!r} is not available for data read in blocks (out of core); "
-            f'use init="k-means++" or init="random"'
-        )
+        rows = plusplus_stream(src, w, k, rng)
     return src.take(rows)
 
 
@@ -347,18 +350,6 @@ def _relocate_empty(
         tot.sums[j] = wi * xi
         tot.wsums[j] = wi
     return int(far.shape[0])
-
-
-def _new_centers(old: Floats, tot: _Totals, cosine: bool) -> Floats:
-    new = np.array(old, dtype=np.float64)
-    full = tot.wsums > 0
-    new[full] = tot.sums[full] / tot.wsums[full, None]
-    if cosine:
-        norms = np.linalg.norm(new, axis=1)
-        ok = norms > 0
-        new[ok] /= norms[ok, None]
-        new[~ok] = old[~ok]
-    return new.astype(old.dtype)
 
 
 def _pass(
@@ -405,7 +396,7 @@ def lloyd_stream(
     for _ in range(params.max_iter):
         inertia, changed = _pass(src, w, centers, labels, True, tot)
         n_reseeded = _relocate_empty(src, w, centers, labels, tot)
-        new = _new_centers(centers, tot, src.cosine)
+        new = centers_from_sums(centers, tot.sums, tot.wsums, src.cosine)
         shift = float(((new.astype(np.float64) - centers) ** 2).sum())
         history.append((inertia, shift, changed, n_reseeded))
         centers = new
@@ -424,23 +415,18 @@ def lloyd_stream(
 
 def fit_stream(params: KMeansParams, X: Any, sample_weight: ArrayLike | None = None) -> KMeansModel:
     """Full-batch k-means over data read in blocks; see :meth:`KMeansParams.fit`."""
+    if isinstance(params.init, str) and params.init == "k-means||":  # before reading
+        raise ValueError(
+            'init="k-means||" is not available for data read in blocks (out of core); '
+            'use init="k-means++" or init="random"'
+        )
     src = Source(X, params.metric)
     check_n_clusters(src.n, params.n_clusters)
     w = None if sample_weight is None else as_sample_weight(sample_weight, src.n)
     if isinstance(params.init, np.ndarray):
         as_initial_centers(params.init, params.n_clusters, src.d, src.dtype)
     src.validate()
-    n_init = params.n_init
-    if isinstance(params.init, np.ndarray) and n_init != 1:
-        import warnings
-
-        warnings.warn(
-            f"Explicit initial center position passed: performing only one init instead of "
-            f"n_init={n_init}.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-        n_init = 1
+    n_init = runs_for(params, stacklevel=4)
     tol = params.tol * src.mean_variance()
     bar = _progress(params, n_init * params.max_iter, "k-means (out of core)")
     best: RunResult | None = None

@@ -25,7 +25,6 @@ at once.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import dask
@@ -37,7 +36,14 @@ from numpy.typing import ArrayLike, NDArray
 from . import _config
 from . import _dask_tasks as tasks
 from . import _parallel_init as kp
-from ._fit import RunResult, _progress, normalize_rows, to_model
+from ._fit import (
+    RunResult,
+    _progress,
+    centers_from_sums,
+    normalize_rows,
+    runs_for,
+    to_model,
+)
 from ._init import random_rows, run_generators
 from ._threads import thread_limit
 from ._validation import as_initial_centers, as_sample_weight, check_n_clusters
@@ -264,7 +270,7 @@ def _lloyd(
         wsums = packed[k * d : k * d + k].copy()
         inertia, changed = float(packed[-2]), int(packed[-1])
         n_reseeded = _relocate_empty(data, labels, centers, sums, wsums)
-        new = _new_centers(centers, sums, wsums, cosine)
+        new = centers_from_sums(centers, sums, wsums, cosine)
         shift = float(((new.astype(np.float64) - centers) ** 2).sum())
         history.append((inertia, shift, changed, n_reseeded))
         centers = new
@@ -318,18 +324,6 @@ def _relocate_empty(data: _Data, labels: list[Any], centers: Floats, sums: F8, w
     return m
 
 
-def _new_centers(old: Floats, sums: F8, wsums: F8, cosine: bool) -> Floats:
-    new = np.array(old, dtype=np.float64)
-    full = wsums > 0
-    new[full] = sums[full] / wsums[full, None]
-    if cosine:
-        norms = np.linalg.norm(new, axis=1)
-        ok = norms > 0
-        new[ok] /= norms[ok, None]
-        new[~ok] = old[~ok]
-    return new.astype(old.dtype)
-
-
 # --------------------------------------------------------------------------- public
 def fit_dask(
     params: KMeansParams, X: da.Array, sample_weight: ArrayLike | da.Array | None = None
@@ -363,15 +357,7 @@ def fit_dask(
     (3, 2)
     """
     data = _Data(params, X, sample_weight)
-    n_init = params.n_init
-    if isinstance(params.init, np.ndarray) and n_init != 1:
-        warnings.warn(
-            f"Explicit initial center position passed: performing only one init instead of "
-            f"n_init={n_init}.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-        n_init = 1
+    n_init = runs_for(params, stacklevel=4)
     tol = params.tol * data.mean_variance
     bar = _progress(params, n_init * params.max_iter, "k-means (dask)")
     best: tuple[RunResult, F8] | None = None

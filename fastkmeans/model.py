@@ -238,7 +238,10 @@ def _params_from_json(text: str, init: NDArray[np.float64] | None) -> Any:
     from . import params as params_module
 
     raw = json.loads(text)
-    cls = getattr(params_module, raw.pop("class"))
+    name = raw.pop("class")
+    if name not in ("KMeansParams", "MiniBatchKMeansParams"):
+        raise ValueError(f"unknown parameter class {name!r} in the model file")
+    cls = getattr(params_module, name)
     for key, v in raw.items():
         if isinstance(v, dict) and "array" in v:
             raw[key] = init

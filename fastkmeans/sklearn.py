@@ -64,7 +64,8 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
     def _check_params_vs_input(self, X: NDArray[np.floating], default_n_init: int) -> None:
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
-        self._tol = float(np.mean(np.var(X, axis=0))) * self.tol if self.tol else 0.0
+        # Only the verbose message shows the absolute tolerance: computed there, when asked.
+        self._tol_data = X if self.verbose and self.tol else None
         if self.n_init == "auto":
             is_pp = isinstance(self.init, str) and self.init == "k-means++"
             self._n_init = 1 if is_pp or _is_arraylike_not_scalar(self.init) else default_n_init
@@ -358,6 +359,11 @@ class KMeans(_BaseKMeans):
         self.n_iter_ = int(best.n_iter)
         return self
 
+    def _absolute_tol(self) -> float:
+        if self._tol_data is None:
+            return 0.0
+        return float(np.mean(np.var(self._tol_data, axis=0))) * self.tol
+
     def _say(self, model: KMeansModel) -> None:
         """scikit-learn's verbose lines for one run, from the run's history."""
         print("Initialization complete")
@@ -370,7 +376,7 @@ class KMeans(_BaseKMeans):
         elif model.stop_reason == "tol":
             print(
                 f"Converged at iteration {last}: center shift {h.center_shift[last]} "
-                f"within tolerance {self._tol}."
+                f"within tolerance {self._absolute_tol()}."
             )
 
 

@@ -6,14 +6,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
+as_root_with_apt() { [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; }
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    rm -rf .venv
+    if ! "$PYTHON" -m venv .venv; then
+        # Debian's own python3 needs python3-venv for ensurepip.
+        as_root_with_apt || { echo "error: $PYTHON -m venv failed; install python3-venv" >&2; exit 1; }
+        rm -rf .venv
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        "$PYTHON" -m venv .venv
+    fi
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev,sklearn,dask,docs]"
 
 # Headless Chromium for the browser test (Debian packages; needs root, as on CI).
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+if ! command -v chromium >/dev/null 2>&1 && as_root_with_apt; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
         || echo "warning: could not install chromium; the browser test will say why it skipped"
 fi

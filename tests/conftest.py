@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+# Two Numba threads at least, so that the thread-count tests compare 1 with 2 threads even
+# on a one-core runner (must be set before Numba is imported).
+os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 os.environ.setdefault(
     "NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".numba_cache")
 )

@@ -12,7 +12,7 @@ from fastkmeans._fit import resolve_algorithm
 from fastkmeans.kernels.hamerly import center_half_gaps
 from tests import naive
 
-ALGORITHMS = ["hamerly", "auto"]
+ALGORITHMS = ["hamerly"]
 
 
 def _same_fit(a: fk.KMeansModel, b: fk.KMeansModel) -> None:
@@ -61,6 +61,16 @@ def test_same_result_with_empty_clusters_and_cosine(algorithm):
     _same_fit(fk.KMeansParams(8, init=init, metric="cosine", algorithm=algorithm).fit(X), ref)
 
 
+def test_auto_picks_hamerly_here_and_gives_lloyds_result():
+    X, _ = fk.datasets.make_blobs(20_000, 16, 32, cluster_std=4.0, seed=9)
+    assert resolve_algorithm("auto", *X.shape, 32) == "hamerly"
+    init = X[:32]
+    _same_fit(
+        fk.KMeansParams(32, init=init, algorithm="auto").fit(X),
+        fk.KMeansParams(32, init=init, algorithm="lloyd").fit(X),
+    )
+
+
 def test_hamerly_matches_sklearn(blobs64):
     from sklearn.cluster import KMeans
 
@@ -97,3 +107,16 @@ def test_auto_rule():
     assert resolve_algorithm("auto", 10**5, 32, 1024) == "lloyd"
     assert resolve_algorithm("auto", 100, 16, 64) == "lloyd"  # small: the serial kernel
     assert resolve_algorithm("hamerly", 100, 2, 3) == "hamerly"
+
+
+def test_hamerly_takes_over_from_lloyd_and_prunes():
+    from fastkmeans._fit import Engine, lloyd
+
+    X, _ = fk.datasets.make_blobs(20_000, 4, 16, cluster_std=1.0, seed=3)
+    engine = Engine(X, np.ones(len(X)), 16, algorithm="hamerly")
+    run = lloyd(engine, X[:16].copy(), 300, 0.0, False)
+    assert engine.bounded_by is not None  # the bounds were set ...
+    assert engine.scanned.sum() < 0.5 * len(X)  # ... and the last step skipped most rows
+    ref = lloyd(Engine(X, np.ones(len(X)), 16), X[:16].copy(), 300, 0.0, False)
+    np.testing.assert_array_equal(run.labels, ref.labels)
+    assert run.centers.tobytes() == ref.centers.tobytes() and run.n_iter == ref.n_iter

@@ -98,7 +98,7 @@ def test_errors_are_one_line_without_traceback(tmp_path, args, message):
     assert proc.returncode != 0
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert len([line for line in proc.stderr.splitlines() if "error" in line]) == 1
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_help_lists_the_commands():

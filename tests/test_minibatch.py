@@ -117,6 +117,16 @@ def test_same_seed_same_model_for_any_thread_count(blobs):
     assert not np.array_equal(a.centroids, c.centroids)
 
 
+def test_parallel_step_kernel_is_thread_count_independent():
+    # A batch large enough for the parallel step kernel (several fixed chunks).
+    X, _ = fk.datasets.make_blobs(20_000, 20, 9, cluster_std=3.0, seed=5, dtype=np.float32)
+    p = fk.MiniBatchKMeansParams(9, batch_size=8192, seed=1, max_no_improvement=None, max_iter=2)
+    a = p.replace(n_threads=1).fit(X)
+    b = p.replace(n_threads=2).fit(X)
+    assert a.centroids.tobytes() == b.centroids.tobytes()
+    np.testing.assert_array_equal(a.cluster_weights, b.cluster_weights)
+
+
 def test_number_of_steps_and_passes(blobs):
     n = len(blobs)
     p = fk.MiniBatchKMeansParams(5, batch_size=500, max_iter=2, max_no_improvement=None, seed=0)

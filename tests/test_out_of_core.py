@@ -50,7 +50,7 @@ def _same(a: fk.KMeansModel, b: fk.KMeansModel) -> None:
         {},  # float32, GEMM-style distances, k-means++
         {"init": "random", "n_init": 2},
         {"metric": "cosine"},
-        {"n_clusters": 4},  # direct distances (k < 8)
+        {"n_clusters": 4},  # fewer clusters than blobs
     ],
 )
 def test_streamed_lloyd_equals_in_memory(data_file, small_budget, changes):

@@ -17,17 +17,18 @@ from .._config import FASTMATH, NUMBA_CACHE
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _sq_dist(X, i, row):
-    """IN X (b,d), row index i, row (d,) f8. Returns ||X[i] - row||^2 in float64."""
-    s = 0.0
+    """IN X (b,d), row index i, row (d,) in X's dtype. Returns ||X[i] - row||^2 summed in
+    X's dtype, as the in-memory seeding kernel does, as float64."""
+    s = X.dtype.type(0)
     for f in range(X.shape[1]):
-        t = np.float64(X[i, f]) - row[f]
+        t = X[i, f] - row[f]
         s += t * t
-    return s
+    return np.float64(s)
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def closest_update(X, w, row, bounds, first, closest, chunk_pot):
-    """IN X (b,d), w (b,) f8, row (d,) f8 the new centre, bounds (n_chunks+1,), first bool
+    """IN X (b,d), w (b,) f8, row (d,) the new centre (X's dtype), bounds (n_chunks+1,), first bool
     (overwrite instead of taking the minimum); INOUT closest (b,) f8; OUT chunk_pot
     (n_chunks,) f8: sum of w * closest per chunk."""
     for c in prange(bounds.shape[0] - 1):
@@ -42,7 +43,7 @@ def closest_update(X, w, row, bounds, first, closest, chunk_pot):
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def candidate_potentials(X, w, closest, candidates, bounds, chunk_pot):
-    """IN X (b,d), w (b,) f8, closest (b,) f8, candidates (t,d) f8, bounds (n_chunks+1,);
+    """IN X (b,d), w (b,) f8, closest (b,) f8, candidates (t,d) of X's dtype, bounds (n_chunks+1,);
     OUT chunk_pot (n_chunks,t) f8: per chunk, sum of w * min(closest, d2 to candidate)."""
     n_trials = candidates.shape[0]
     for c in prange(bounds.shape[0] - 1):
