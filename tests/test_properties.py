@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -103,14 +103,28 @@ def test_permutation_and_translation_equivariance(dk, seed):
     assert moved.inertia == pytest.approx(base.inertia, rel=1e-7, abs=1e-7)
 
 
+def _clear_winner(X, C, rel=1e-4):
+    """Every row's nearest centre beats every other distinct distance by more than float32
+    rounding: otherwise the two precisions may legitimately pick different centres."""
+    d = np.sort(naive.sq_distances(X, C), axis=1)
+    for row in d:
+        above = row[row > row[0]]
+        if above.size and above[0] - row[0] <= rel * max(row[0], 1.0):
+            return False
+    return True
+
+
+@settings(suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(data_and_k(max_n=40), st.integers(0, 2**16))
 def test_float32_and_float64_agree(dk, seed):
     X, k = dk
     init = X[np.random.default_rng(seed).choice(len(X), k, replace=False)]
     a = _quiet_fit(fk.KMeansParams(k, init=init, max_iter=1), X)
     b = _quiet_fit(fk.KMeansParams(k, init=init, max_iter=1), X.astype(np.float32))
-    # Re-seeding picks among equally far points, which rounding may order differently.
+    # Re-seeding picks among equally far points, which rounding may order differently, and
+    # a near-tie at float32 precision may go either way: both are outside this property.
     assume(a.history.n_reseeded.sum() == 0 and b.history.n_reseeded.sum() == 0)
+    assume(_clear_winner(X, init) and _clear_winner(X, a.centroids))
     scale = max(float(np.abs(X).max()), 1.0)
     d64 = naive.sq_distances(X, a.centroids)
     d32 = naive.sq_distances(X, b.centroids)
