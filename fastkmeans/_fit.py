@@ -360,23 +360,25 @@ def fit(params: KMeansParams, X: ArrayLike, sample_weight: ArrayLike | None = No
     best: RunResult | None = None
     # k-means|| calls BLAS inside parallel loops too, whatever the Lloyd kernel.
     blas_inside = engine.gemm or (isinstance(params.init, str) and params.init == "k-means||")
-    with thread_limit(params.n_threads, single_thread_blas=blas_inside):
-        for rng in run_generators(params.seed, n_init):
-            centers = initial_centers(params, Xa, w, rng, engine)
-            run = lloyd(
-                engine,
-                centers,
-                params.max_iter,
-                tol,
-                params.metric == "cosine",
-                bar.update if bar is not None else None,
-            )
-            if best is None or run.inertia < best.inertia:
-                best = run
-        assert best is not None
-        weights = cluster_weights(engine, best)
-    if bar is not None:
-        bar.close()
+    try:
+        with thread_limit(params.n_threads, single_thread_blas=blas_inside):
+            for rng in run_generators(params.seed, n_init):
+                centers = initial_centers(params, Xa, w, rng, engine)
+                run = lloyd(
+                    engine,
+                    centers,
+                    params.max_iter,
+                    tol,
+                    params.metric == "cosine",
+                    bar.update if bar is not None else None,
+                )
+                if best is None or run.inertia < best.inertia:
+                    best = run
+            assert best is not None
+            weights = cluster_weights(engine, best)
+    finally:
+        if bar is not None:
+            bar.close()
     return to_model(params, best, weights)
 
 
