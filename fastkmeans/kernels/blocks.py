@@ -20,21 +20,7 @@ import numpy as np
 from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
-from .lloyd import _direct_chunk, _gemm_chunk
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def centre_on(centers, mean, centred, half_norms):
-    """IN centers (k,d), mean (d,); OUT centred = centers - mean (k,d) of the centres' dtype,
-    half_norms (k,) = 0.5 ||centred||^2 (accumulated in float64)."""
-    k, d = centers.shape
-    for j in range(k):
-        s = 0.0
-        for f in range(d):
-            v = centers[j, f] - mean[f]
-            centred[j, f] = v
-            s += np.float64(v) * np.float64(v)
-        half_norms[j] = 0.5 * s
+from .lloyd import _direct_chunk, _gemm_chunk, centre_on
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)

@@ -148,6 +148,21 @@ def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, accumulate):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def centre_on(centers, mean, centred, half_norms):
+    """IN centers (k,d), mean (d,); OUT centred = centers - mean (k,d) of the centres' dtype,
+    half_norms (k,) = 0.5 ||centred||^2 (accumulated in float64): what
+    :func:`_gemm_chunk` needs."""
+    k, d = centers.shape
+    for j in range(k):
+        s = 0.0
+        for f in range(d):
+            v = centers[j, f] - mean[f]
+            centred[j, f] = v
+            s += np.float64(v) * np.float64(v)
+        half_norms[j] = 0.5 * s
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _gemm_chunk(
     X,
     w,
@@ -256,13 +271,7 @@ def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, inertia, change
     k, d = centers.shape
     centred = np.empty_like(centers)
     half_norms = np.empty(k, dtype=centers.dtype)
-    for j in range(k):
-        s = 0.0
-        for f in range(d):
-            v = centers[j, f] - mean[f]
-            centred[j, f] = v
-            s += np.float64(v) * np.float64(v)
-        half_norms[j] = 0.5 * s
+    centre_on(centers, mean, centred, half_norms)
     for c in prange(bounds.shape[0] - 1):
         tile = np.empty((TILE_ROWS, d), dtype=X.dtype)
         dots = np.empty((TILE_ROWS, k), dtype=X.dtype)

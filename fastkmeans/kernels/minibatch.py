@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
-from .lloyd import _direct_chunk, _gemm_chunk
+from .lloyd import _direct_chunk, _gemm_chunk, centre_on
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -31,13 +31,7 @@ def _prepare_gemm(centers, centred, half_norms, mean):
         for j in range(k):
             s += np.float64(centers[j, f])
         mean[f] = s / k
-    for j in range(k):
-        s = 0.0
-        for f in range(d):
-            v = centers[j, f] - mean[f]
-            centred[j, f] = v
-            s += np.float64(v) * np.float64(v)
-        half_norms[j] = 0.5 * s
+    centre_on(centers, mean, centred, half_norms)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)

@@ -11,7 +11,8 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
-from .blocks import _nearest_rows_direct, _nearest_rows_gemm, centre_on
+from .blocks import _nearest_rows_direct, _nearest_rows_gemm
+from .lloyd import centre_on
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
