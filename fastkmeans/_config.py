@@ -28,14 +28,11 @@ TILE_ROWS: int = 256
 GEMM_MIN_WORK: int = 16
 #: Problems with fewer than this many n*k*d operations run on the serial kernels.
 SERIAL_MAX_WORK: int = 200_000
-#: ``algorithm="auto"`` picks Hamerly for this many clusters ...
-HAMERLY_MIN_CLUSTERS: int = 16
-HAMERLY_MAX_CLUSTERS: int = 256
-#: ... when there are at most this many features. Measured (docs/benchmarks.md, the
-#: algorithm table): Hamerly wins 1.25-1.4x at d=8..16, k=32..64; it loses at k=8 (few
-#: iterations to amortise its bounds) and at k=1024 or d=128, where its direct-difference
-#: scans cost more than Lloyd's GEMM.
-HAMERLY_MAX_FEATURES: int = 32
+#: ``algorithm="auto"`` picks Hamerly from this many clusters on, whatever the number of
+#: features. Measured (docs/benchmarks.md, the "Exact algorithms" table, Hamerly starting
+#: from Lloyd): Hamerly wins at k = 64 (2.2x), 256 (1.1x) and 1024 (1.04x); it loses at
+#: k = 8 and 32, where runs are short and its bounds do not pay for the scan that sets them.
+HAMERLY_MIN_CLUSTERS: int = 64
 #: Hamerly runs Lloyd's kernel until at most this fraction of labels changes in an
 #: iteration, then sets its bounds: early iterations move most points anyway.
 HAMERLY_SWITCH: float = 0.05

@@ -66,17 +66,14 @@ def column_stats(X: Floats, bounds: NDArray[np.intp]) -> tuple[F8, F8]:
 def resolve_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
     """The exact algorithm ``"auto"`` stands for on data of this shape.
 
-    Hamerly's bounds pay off once there are enough centres to skip and features are few
-    enough that the direct distances its scans use are not beaten by Lloyd's GEMM.
+    Hamerly's bounds pay off once there are enough centres to skip (and runs long enough
+    to amortise the scan that sets them); see ``_config.HAMERLY_MIN_CLUSTERS``.
     """
     if algorithm != "auto":
         return algorithm
     if n * k * d <= _config.SERIAL_MAX_WORK:
         return "lloyd"  # small problems: the serial Lloyd kernel, no bounds to keep
-    if (
-        _config.HAMERLY_MIN_CLUSTERS <= k <= _config.HAMERLY_MAX_CLUSTERS
-        and d <= _config.HAMERLY_MAX_FEATURES
-    ):
+    if k >= _config.HAMERLY_MIN_CLUSTERS:
         return "hamerly"
     return "lloyd"
 

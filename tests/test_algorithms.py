@@ -62,12 +62,12 @@ def test_same_result_with_empty_clusters_and_cosine(algorithm):
 
 
 def test_auto_picks_hamerly_here_and_gives_lloyds_result():
-    X, _ = fk.datasets.make_blobs(20_000, 16, 32, cluster_std=4.0, seed=9)
-    assert resolve_algorithm("auto", *X.shape, 32) == "hamerly"
-    init = X[:32]
+    X, _ = fk.datasets.make_blobs(20_000, 16, 64, cluster_std=4.0, seed=9)
+    assert resolve_algorithm("auto", *X.shape, 64) == "hamerly"
+    init = X[:64]
     _same_fit(
-        fk.KMeansParams(32, init=init, algorithm="auto").fit(X),
-        fk.KMeansParams(32, init=init, algorithm="lloyd").fit(X),
+        fk.KMeansParams(64, init=init, algorithm="auto").fit(X),
+        fk.KMeansParams(64, init=init, algorithm="lloyd").fit(X),
     )
 
 
@@ -103,8 +103,9 @@ def test_center_half_gaps_matches_naive(k, d, seed):
 def test_auto_rule():
     assert resolve_algorithm("auto", 10**6, 16, 64) == "hamerly"
     assert resolve_algorithm("auto", 10**6, 2, 8) == "lloyd"
-    assert resolve_algorithm("auto", 10**5, 128, 256) == "lloyd"
-    assert resolve_algorithm("auto", 10**5, 32, 1024) == "lloyd"
+    assert resolve_algorithm("auto", 10**6, 8, 32) == "lloyd"
+    assert resolve_algorithm("auto", 10**5, 128, 256) == "hamerly"
+    assert resolve_algorithm("auto", 10**5, 32, 1024) == "hamerly"
     assert resolve_algorithm("auto", 100, 16, 64) == "lloyd"  # small: the serial kernel
     assert resolve_algorithm("hamerly", 100, 2, 3) == "hamerly"
 
