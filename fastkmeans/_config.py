@@ -30,8 +30,9 @@ GEMM_MIN_WORK: int = 16
 SERIAL_MAX_WORK: int = 200_000
 #: ``algorithm="auto"`` picks Hamerly from this many clusters on, whatever the number of
 #: features. Measured (docs/benchmarks.md, the "Exact algorithms" table, Hamerly starting
-#: from Lloyd): Hamerly wins at k = 64 (2.2x), 256 (1.1x) and 1024 (1.04x); it loses at
-#: k = 8 and 32, where runs are short and its bounds do not pay for the scan that sets them.
+#: from Lloyd): Hamerly wins at k = 64 (2.2x) and 256 (1.18x), is about even at 1024 (+-4%
+#: between runs) and even or slower at k = 8 and 32, where runs are short and its bounds do
+#: not pay for the scan that sets them.
 HAMERLY_MIN_CLUSTERS: int = 64
 #: Hamerly runs Lloyd's kernel until at most this fraction of labels changes in an
 #: iteration, then sets its bounds: early iterations move most points anyway.
