@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
+from .distances import sq_dist_f64
 from .lloyd import _direct_chunk, _gemm_chunk, centre_on
 
 
@@ -80,25 +81,16 @@ def block_assign(X, w, centers, mean, gemm, labels):
 def block_assigned_sq_distances(X, centers, labels, out):
     """IN X (m,d), centers (k,d), labels (m,); OUT out (m,) f8: ||x_i - c_label_i||^2."""
     for i in range(X.shape[0]):
-        j = labels[i]
-        s = 0.0
-        for f in range(X.shape[1]):
-            t = np.float64(X[i, f]) - np.float64(centers[j, f])
-            s += t * t
-        out[i] = s
+        out[i] = sq_dist_f64(X, i, centers, labels[i])
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def block_all_distances(X, centers, out):
-    """IN X (m,d), centers (k,d); OUT out (m,k) f8: exact Euclidean distances."""
-    k, d = centers.shape
+    """IN X (m,d), centers (k,d); OUT out (m,k) f8: exact Euclidean distances.
+    The serial twin of :func:`fastkmeans.kernels.distances.all_distances` for workers."""
     for i in range(X.shape[0]):
-        for j in range(k):
-            s = 0.0
-            for f in range(d):
-                t = np.float64(X[i, f]) - np.float64(centers[j, f])
-                s += t * t
-            out[i, j] = np.sqrt(s)
+        for j in range(centers.shape[0]):
+            out[i, j] = np.sqrt(sq_dist_f64(X, i, centers, j))
 
 
 # --------------------------------------------------------------------------- k-means||

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
+from .distances import sq_dist_f64
 from .lloyd import _accumulate
 
 
@@ -42,11 +43,7 @@ def _nearest_two(X, centers, i):
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _dist(X, centers, i, j):
     """IN X (n,d), centers (k,d), row i, centre j. Returns ||x_i - c_j|| in float64."""
-    s = 0.0
-    for f in range(X.shape[1]):
-        t = np.float64(X[i, f]) - np.float64(centers[j, f])
-        s += t * t
-    return np.sqrt(s)
+    return np.sqrt(sq_dist_f64(X, i, centers, j))
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)

@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
+from .distances import sq_dist_f64
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -37,11 +38,7 @@ def _accumulate(X, w, centers, i, j, sums, wsums):
 def _exact(X, w, centers, i, j):
     """IN X (n,d), w (n,) f8, centers (k,d), row i and its centre j.
     Returns w_i ||x_i - c_j||^2, exact in float64."""
-    exact = 0.0
-    for f in range(X.shape[1]):
-        t = np.float64(X[i, f]) - np.float64(centers[j, f])
-        exact += t * t
-    return w[i] * exact
+    return w[i] * sq_dist_f64(X, i, centers, j)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
