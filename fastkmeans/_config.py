@@ -23,6 +23,11 @@ MIN_CHUNK_ROWS: int = 2048
 MAX_CHUNKS: int = 64
 #: Rows per distance tile in the GEMM-style kernels.
 TILE_ROWS: int = 256
+#: From this many features on, the GEMM-style kernel keeps tiles row-major (the argmin
+#: runs along each row); below it, tiles are transposed so that the argmin runs across
+#: rows in SIMD. Measured: transposing a tile costs a read of it up to d = 16, twice that
+#: at d = 32 and five times at d = 128, where the GEMM dominates anyway.
+ROW_MAJOR_MIN_FEATURES: int = 64
 #: Distances use the GEMM-style kernel when features x clusters reach this (measured:
 #: below it, as for the tutorial's d=2, k=3, direct differences are faster and exact).
 GEMM_MIN_WORK: int = 16

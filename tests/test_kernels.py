@@ -56,7 +56,11 @@ def _run(kind: str, X, w, C, accumulate=True):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", ["direct", "serial", "gemm"])
-@pytest.mark.parametrize("shape", [(1, 3, 1), (700, 2, 3), (5000, 20, 7), (9000, 33, 16)])
+# Shapes cover one row, a ragged last tile (rows not a multiple of 4, 16 or TILE_ROWS),
+# the transposed GEMM layout (d < ROW_MAJOR_MIN_FEATURES) and the row-major one (d = 70).
+@pytest.mark.parametrize(
+    "shape", [(1, 3, 1), (700, 2, 3), (5000, 20, 7), (9000, 33, 16), (2333, 70, 11)]
+)
 def test_assign_accumulate_matches_naive(kind, dtype, shape):
     n, d, k = shape
     X, C, w = _data(n, d, k, dtype)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
+from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
 from .distances import sq_dist_f64
 
 
@@ -42,24 +42,6 @@ def _exact(X, w, centers, i, j):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _nearest(X, centers, i):
-    """IN X (n,d), centers (k,d), row i. Returns the index of the nearest centre by direct
-    squared differences in X's dtype; ties go to the lower index."""
-    k, d = centers.shape
-    best = X.dtype.type(np.inf)
-    best_j = 0
-    for j in range(k):
-        dist = X.dtype.type(0)
-        for f in range(d):
-            t = X[i, f] - centers[j, f]
-            dist += t * t
-        if dist < best:
-            best = dist
-            best_j = j
-    return best_j
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _set_label(labels, i, j):
     """INOUT labels (n,). Sets labels[i] = j; returns 1 if that changed it, else 0."""
     if labels[i] != j:
@@ -69,78 +51,105 @@ def _set_label(labels, i, j):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _assign_rows(X, centers, lo, hi, labels):
-    """IN X (n,d), centers (k,d), rows lo..hi; INOUT labels (n,). Nearest centre of each row
-    by direct squared differences, four rows at a time (independent chains for the CPU),
-    the same answer as :func:`_nearest` row by row. Returns the number of labels changed."""
-    k, d = centers.shape
-    big = X.dtype.type(np.inf)
-    zero = X.dtype.type(0)
+def _transpose_tile(X, t0, m, shift, tile):
+    """IN X (n,d), rows t0..t0+m, shift (d,) (zeros or the data mean); OUT tile: a
+    workspace of at least d*m elements, returned as the C-ordered (d, m) view holding
+    (X[t0:t0+m] - shift).T, so that loops over rows run along contiguous memory."""
+    d = X.shape[1]
+    xt = tile.reshape(-1)[: d * m].reshape((d, m))
+    m16 = m // 16 * 16  # 16 rows at a time, written as 16-wide runs
+    for r0 in range(0, m16, 16):
+        for f in range(d):
+            s = shift[f]
+            for r in range(r0, r0 + 16):
+                xt[f, r] = X[t0 + r, f] - s
+    for r in range(m16, m):
+        for f in range(d):
+            xt[f, r] = X[t0 + r, f] - shift[f]
+    return xt
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _keep_lower(j, v, best, lab, m):
+    """IN centre j, v (m,) its values for rows 0..m-1; INOUT best (m,), lab (m,) int32:
+    the lowest value so far and its centre (ties keep the lower index). Branch-free, so
+    that LLVM vectorises it across rows."""
+    for r in range(m):
+        b = best[r]
+        x = v[r]
+        lab[r] = j if x < b else lab[r]
+        best[r] = min(x, b)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _merge_labels(lab, t0, m, labels):
+    """IN lab (m,) the labels of rows t0..t0+m; INOUT labels (n,). Returns how many changed."""
     changed = 0
-    hi4 = lo + (hi - lo) // 4 * 4
-    for i in range(lo, hi4, 4):
-        b0 = big
-        b1 = big
-        b2 = big
-        b3 = big
-        j0 = 0
-        j1 = 0
-        j2 = 0
-        j3 = 0
-        for j in range(k):
-            s0 = zero
-            s1 = zero
-            s2 = zero
-            s3 = zero
-            for f in range(d):
-                c = centers[j, f]
-                t = X[i, f] - c
-                s0 += t * t
-                t = X[i + 1, f] - c
-                s1 += t * t
-                t = X[i + 2, f] - c
-                s2 += t * t
-                t = X[i + 3, f] - c
-                s3 += t * t
-            if s0 < b0:
-                b0 = s0
-                j0 = j
-            if s1 < b1:
-                b1 = s1
-                j1 = j
-            if s2 < b2:
-                b2 = s2
-                j2 = j
-            if s3 < b3:
-                b3 = s3
-                j3 = j
-        changed += _set_label(labels, i, j0) + _set_label(labels, i + 1, j1)
-        changed += _set_label(labels, i + 2, j2) + _set_label(labels, i + 3, j3)
-    for i in range(hi4, hi):
-        changed += _set_label(labels, i, _nearest(X, centers, i))
+    for r in range(m):
+        changed += _set_label(labels, t0 + r, lab[r])
     return changed
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _assign_direct(xt, centers, acc, best, lab):
+    """IN xt (d,m) a transposed tile, centers (k,d); OUT lab (m,) int32 nearest centres
+    by direct squared differences summed in X's dtype, feature by feature;
+    workspaces acc, best (TILE,). Every inner loop runs across the tile's rows (SIMD)."""
+    k, d = centers.shape
+    m = xt.shape[1]
+    for r in range(m):
+        best[r] = np.inf
+        lab[r] = 0
+    for j in range(k):
+        c = centers[j, 0]
+        for r in range(m):
+            t = xt[0, r] - c
+            acc[r] = t * t
+        for f in range(1, d):
+            c = centers[j, f]
+            for r in range(m):
+                t = xt[f, r] - c
+                acc[r] += t * t
+        _keep_lower(j, acc, best, lab, m)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia):
+    """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m and their labels, the chunk's
+    inertia so far; INOUT sums (k,d) f8, wsums (k,) f8 (with ``accumulate``). Returns the
+    inertia with these rows' exact terms added one by one, in row order (the order
+    Hamerly's kernel adds them in). The accumulate branch sits outside the row loops."""
+    if accumulate:
+        for i in range(t0, t0 + m):
+            inertia += _accumulate(X, w, centers, i, labels[i], sums, wsums)
+    else:
+        for i in range(t0, t0 + m):
+            inertia += _exact(X, w, centers, i, labels[i])
+    return inertia
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, accumulate):
     """IN X (n,d), w (n,) f8, centers (k,d), rows start..stop; INOUT labels (n,);
     OUT sums (k,d) f8, wsums (k,) f8 (zeroed here). Returns (inertia, labels changed).
-    Rows go in tiles: labels first, then the accumulation while the tile is in cache; the
-    accumulate branch sits outside the row loops so that each loop stays branch-free."""
+    Rows go in tiles: labels first, then the accumulation while the tile is in cache."""
+    d = X.shape[1]
     inertia = 0.0
     changed = 0
     if accumulate:
         sums[:] = 0.0
         wsums[:] = 0.0
-    for lo in range(start, stop, TILE_ROWS):
-        hi = min(lo + TILE_ROWS, stop)
-        changed += _assign_rows(X, centers, lo, hi, labels)
-        if accumulate:
-            for i in range(lo, hi):
-                inertia += _accumulate(X, w, centers, i, labels[i], sums, wsums)
-        else:
-            for i in range(lo, hi):
-                inertia += _exact(X, w, centers, i, labels[i])
+    zero = np.zeros(d, dtype=X.dtype)
+    tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
+    acc = np.empty(TILE_ROWS, dtype=X.dtype)
+    best = np.empty(TILE_ROWS, dtype=X.dtype)
+    lab = np.empty(TILE_ROWS, dtype=np.int32)
+    for t0 in range(start, stop, TILE_ROWS):
+        m = min(TILE_ROWS, stop - t0)
+        xt = _transpose_tile(X, t0, m, zero, tile)
+        _assign_direct(xt, centers, acc, best, lab)
+        changed += _merge_labels(lab, t0, m, labels)
+        inertia = _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia)
     return inertia, changed
 
 
@@ -157,6 +166,83 @@ def centre_on(centers, mean, centred, half_norms):
             centred[j, f] = v
             s += np.float64(v) * np.float64(v)
         half_norms[j] = 0.5 * s
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _argmin_transposed(X, centred, half_norms, mean, t0, m, tile, dots, best, lab):
+    """Few features: one BLAS call gives the (k, m) dot products of the centred centres
+    with the transposed, centred tile, and the argmin runs across rows (SIMD).
+    OUT lab (m,) int32; workspaces tile, dots, best."""
+    k = centred.shape[0]
+    xt = _transpose_tile(X, t0, m, mean, tile)
+    prod = dots.reshape(-1)[: k * m].reshape((k, m))
+    np.dot(centred, xt, prod)
+    for r in range(m):
+        best[r] = np.inf
+        lab[r] = 0
+    for j in range(k):
+        h = half_norms[j]
+        for r in range(m):  # as _keep_lower, on h - prod[j] without storing it
+            b = best[r]
+            x = h - prod[j, r]
+            lab[r] = j if x < b else lab[r]
+            best[r] = min(x, b)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _argmin_row_major(X, centred, half_norms, mean, t0, m, tile, dots, lab):
+    """Many features: the tile is copied as it lies (transposing long rows costs more than
+    the argmin saves), one BLAS call gives the (m, k) dot products, and the argmin runs
+    four rows at a time (independent chains). OUT lab (m,) int32; workspaces tile, dots."""
+    k, d = centred.shape
+    rows = tile.reshape(-1)[: m * d].reshape((m, d))
+    for r in range(m):
+        for f in range(d):
+            rows[r, f] = X[t0 + r, f] - mean[f]
+    prod = dots.reshape(-1)[: m * k].reshape((m, k))
+    np.dot(rows, centred.T, prod)
+    big = X.dtype.type(np.inf)
+    m4 = m // 4 * 4
+    for r in range(0, m4, 4):
+        b0 = big
+        b1 = big
+        b2 = big
+        b3 = big
+        j0 = 0
+        j1 = 0
+        j2 = 0
+        j3 = 0
+        for j in range(k):
+            h = half_norms[j]
+            v0 = h - prod[r, j]
+            v1 = h - prod[r + 1, j]
+            v2 = h - prod[r + 2, j]
+            v3 = h - prod[r + 3, j]
+            if v0 < b0:
+                b0 = v0
+                j0 = j
+            if v1 < b1:
+                b1 = v1
+                j1 = j
+            if v2 < b2:
+                b2 = v2
+                j2 = j
+            if v3 < b3:
+                b3 = v3
+                j3 = j
+        lab[r] = j0
+        lab[r + 1] = j1
+        lab[r + 2] = j2
+        lab[r + 3] = j3
+    for r in range(m4, m):
+        b0 = big
+        j0 = 0
+        for j in range(k):
+            v0 = half_norms[j] - prod[r, j]
+            if v0 < b0:
+                b0 = v0
+                j0 = j
+        lab[r] = j0
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -178,66 +264,27 @@ def _gemm_chunk(
 ):
     """IN X (n,d), w (n,) f8, centers (k,d), centred = centers - mean (k,d),
     half_norms = 0.5 ||centred||^2 (k,), mean (d,), rows start..stop; INOUT labels (n,);
-    OUT sums (k,d) f8, wsums (k,) f8 (zeroed here); workspace tile (TILE,d), dots (TILE,k).
-    Returns (inertia, labels changed)."""
-    k, d = centers.shape
+    OUT sums (k,d) f8, wsums (k,) f8 (zeroed here); workspaces tile and dots of at least
+    TILE*d and TILE*k elements (any shape). Returns (inertia, labels changed).
+
+    Per tile, one BLAS call and an argmin: laid out by :func:`_argmin_transposed` for few
+    features, by :func:`_argmin_row_major` for many (``ROW_MAJOR_MIN_FEATURES``)."""
+    d = X.shape[1]
     if accumulate:
         sums[:] = 0.0
         wsums[:] = 0.0
     inertia = 0.0
     changed = 0
-    big = X.dtype.type(np.inf)
+    best = np.empty(TILE_ROWS, dtype=X.dtype)
+    lab = np.empty(TILE_ROWS, dtype=np.int32)
     for t0 in range(start, stop, TILE_ROWS):
         m = min(TILE_ROWS, stop - t0)
-        for r in range(m):
-            for f in range(d):
-                tile[r, f] = X[t0 + r, f] - mean[f]
-        np.dot(tile[:m], centred.T, dots[:m])
-        m4 = m // 4 * 4
-        for r in range(0, m4, 4):
-            b0 = big
-            b1 = big
-            b2 = big
-            b3 = big
-            j0 = 0
-            j1 = 0
-            j2 = 0
-            j3 = 0
-            for j in range(k):
-                h = half_norms[j]
-                v0 = h - dots[r, j]
-                v1 = h - dots[r + 1, j]
-                v2 = h - dots[r + 2, j]
-                v3 = h - dots[r + 3, j]
-                if v0 < b0:
-                    b0 = v0
-                    j0 = j
-                if v1 < b1:
-                    b1 = v1
-                    j1 = j
-                if v2 < b2:
-                    b2 = v2
-                    j2 = j
-                if v3 < b3:
-                    b3 = v3
-                    j3 = j
-            changed += _set_label(labels, t0 + r, j0) + _set_label(labels, t0 + r + 1, j1)
-            changed += _set_label(labels, t0 + r + 2, j2) + _set_label(labels, t0 + r + 3, j3)
-        for r in range(m4, m):
-            best = big
-            best_j = 0
-            for j in range(k):
-                v = half_norms[j] - dots[r, j]
-                if v < best:
-                    best = v
-                    best_j = j
-            changed += _set_label(labels, t0 + r, best_j)
-        if accumulate:
-            for i in range(t0, t0 + m):
-                inertia += _accumulate(X, w, centers, i, labels[i], sums, wsums)
+        if d >= ROW_MAJOR_MIN_FEATURES:
+            _argmin_row_major(X, centred, half_norms, mean, t0, m, tile, dots, lab)
         else:
-            for i in range(t0, t0 + m):
-                inertia += _exact(X, w, centers, i, labels[i])
+            _argmin_transposed(X, centred, half_norms, mean, t0, m, tile, dots, best, lab)
+        changed += _merge_labels(lab, t0, m, labels)
+        inertia = _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia)
     return inertia, changed
 
 
