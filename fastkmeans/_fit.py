@@ -27,7 +27,13 @@ from ._validation import (
 from .errors import ConvergenceWarning
 from .kernels.distances import all_distances, assigned_sq_distances
 from .kernels.hamerly import center_half_gaps, hamerly_step
-from .kernels.lloyd import lloyd_direct, lloyd_direct_serial, lloyd_gemm, reduce_chunks
+from .kernels.lloyd import (
+    centre_on,
+    lloyd_direct,
+    lloyd_direct_serial,
+    lloyd_gemm,
+    reduce_chunks,
+)
 from .kernels.stats import column_mean_var
 from .model import FitHistory, KMeansModel
 from .params import KMeansParams
@@ -175,10 +181,27 @@ class Engine:
         top = int(order[0])
         second = float(move[order[1]]) if self.k > 1 else 0.0
         center_half_gaps(centers, self.half_gaps)
+        d = self.X.shape[1]
+        if self.gemm:
+            centred = np.empty_like(centers)
+            half_norms = np.empty(self.k, dtype=centers.dtype)
+            centre_on(centers, self.mean, centred, half_norms)
+            mean = self.mean
+            radius = float(np.sqrt(2.0 * half_norms.astype(np.float64).max()))
+        else:  # direct scans: stand-ins of the same types
+            centred, half_norms = centers, np.zeros(self.k, dtype=centers.dtype)
+            mean, radius = np.zeros(d, dtype=self.X.dtype), 0.0
+        gemm_err = (d + 2) * float(np.finfo(self.X.dtype).eps)
         hamerly_step(
             self.X,
             self.w,
             centers,
+            centred,
+            half_norms,
+            mean,
+            radius,
+            gemm_err,
+            self.gemm,
             self.half_gaps,
             move,
             float(move[top]),

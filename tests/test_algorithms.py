@@ -121,3 +121,29 @@ def test_hamerly_takes_over_from_lloyd_and_prunes():
     ref = lloyd(Engine(X, np.ones(len(X)), 16), X[:16].copy(), 300, 0.0, False)
     np.testing.assert_array_equal(run.labels, ref.labels)
     assert run.centers.tobytes() == ref.centers.tobytes() and run.n_iter == ref.n_iter
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hamerly_gemm_scan_bounds_hold(dtype):
+    # Far from the origin, so that the GEMM-style distances lose digits to cancellation:
+    # the bounds that the batched GEMM scans leave must still hold for every row.
+    from fastkmeans._fit import Engine
+
+    X, _ = fk.datasets.make_blobs(6000, 12, 24, cluster_std=2.0, seed=4, dtype=dtype)
+    X = (X + 300).astype(dtype)
+    engine = Engine(X, np.ones(len(X)), 24, algorithm="hamerly")
+    assert engine.gemm  # the batched GEMM scan is what this test is about
+    engine.last_changed = 0  # set the bounds on the first step
+    centers = X[:24].copy()
+    labels = np.full(len(X), -1, dtype=np.intp)
+    scanned = []
+    for _ in range(6):
+        engine.step(centers, labels, accumulate=True)
+        scanned.append(int(engine.scanned.sum()))
+        D = np.sqrt(naive.sq_distances(X, centers))
+        rows = np.arange(len(X))
+        assert (engine.upper >= D[rows, labels] * (1 - 1e-12)).all()
+        D[rows, labels] = np.inf
+        assert (engine.lower <= D.min(axis=1) * (1 + 1e-12)).all()
+        centers = engine.new_centers(centers, False)
+    assert scanned[0] == len(X) and scanned[-1] < len(X) // 2  # the bounds did prune

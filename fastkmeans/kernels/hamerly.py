@@ -3,9 +3,13 @@
 A point whose upper bound to its centre is below both half the distance from that centre
 to its nearest other centre and its lower bound to every other centre cannot change label,
 so its distances are not computed. Bounds live in float64 distance (not squared) space and
-a relative ``slack`` keeps pruning strictly on the safe side of rounding, so labels are
-those Lloyd's direct kernel would find. Sums are recomputed from scratch every iteration,
-per fixed chunk, in the same row order as Lloyd: the centroids are bitwise Lloyd's.
+a relative ``slack`` keeps pruning strictly on the safe side of rounding. The points that
+must be scanned are scanned as the engine's Lloyd kernel would scan them: by direct
+differences, or gathered into tiles for one GEMM each, whose lower bounds then give way by
+a bound on the GEMM's rounding error. Labels are therefore Lloyd's up to rounding in
+near-ties (bitwise on the direct path). Sums are recomputed from scratch every iteration,
+per fixed chunk, in the same row order as Lloyd: the centroids are Lloyd's whenever the
+labels are.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._config import FASTMATH, NUMBA_CACHE
+from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
 from .lloyd import _accumulate
 
@@ -63,11 +67,146 @@ def center_half_gaps(centers, out):
         out[j] = 0.5 * np.sqrt(best)
 
 
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _scan_gemm(X, centred, half_norms, mean, todo, cnt, tile, dots, best, second, lab, xnorm):
+    """IN X (n,d), centred = centers - mean (k,d), half_norms (k,), mean (d,), todo (cnt,)
+    the rows to scan; OUT lab (cnt,) int32 the nearest centre of each, best and second
+    (cnt,) the lowest and second lowest ``0.5 ||c - m||^2 - (x - m).(c - m)``, xnorm (cnt,)
+    f8 ``||x - m||^2``; workspaces tile and dots of TILE*d and TILE*k elements.
+    The rows are gathered transposed and scanned as Lloyd's GEMM kernel scans a tile: one
+    BLAS call, then the two lowest values found across rows (SIMD, branch-free)."""
+    k, d = centred.shape
+    xt = tile.reshape(-1)[: d * cnt].reshape((d, cnt))
+    for q in range(cnt):
+        i = todo[q]
+        s = 0.0
+        for f in range(d):
+            v = X[i, f] - mean[f]
+            xt[f, q] = v
+            s += np.float64(v) * np.float64(v)
+        xnorm[q] = s
+    prod = dots.reshape(-1)[: k * cnt].reshape((k, cnt))
+    np.dot(centred, xt, prod)
+    for q in range(cnt):
+        best[q] = np.inf
+        second[q] = np.inf
+        lab[q] = 0
+    for j in range(k):
+        h = half_norms[j]
+        for q in range(cnt):
+            b = best[q]
+            x = h - prod[j, q]
+            second[q] = min(second[q], max(b, x))
+            lab[q] = j if x < b else lab[q]
+            best[q] = min(x, b)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _hamerly_chunk(
+    X,
+    w,
+    centers,
+    centred,
+    half_norms,
+    mean,
+    radius,
+    gemm_err,
+    gemm,
+    half_gaps,
+    move,
+    max_move,
+    argmax_move,
+    second_move,
+    first,
+    slack,
+    lo,
+    hi,
+    labels,
+    upper,
+    lower,
+    sums,
+    wsums,
+):
+    """One chunk of :func:`hamerly_step`. Returns (inertia, labels changed, rows scanned).
+
+    Rows go in tiles: the bounds of every row are checked first and the rows that fail
+    are scanned together (one GEMM when ``gemm``, else direct differences row by row, as
+    the Lloyd kernel of the same engine does); then the tile is accumulated in row order,
+    so the sums are Lloyd's whenever the labels are."""
+    k, d = centers.shape
+    sums[:] = 0.0
+    wsums[:] = 0.0
+    todo = np.empty(TILE_ROWS, dtype=np.intp)
+    tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
+    dots = np.empty(TILE_ROWS * k, dtype=X.dtype)
+    best = np.empty(TILE_ROWS, dtype=X.dtype)
+    second = np.empty(TILE_ROWS, dtype=X.dtype)
+    lab = np.empty(TILE_ROWS, dtype=np.int32)
+    xnorm = np.empty(TILE_ROWS)
+    inert = 0.0
+    n_changed = 0
+    n_scanned = 0
+    for t0 in range(lo, hi, TILE_ROWS):
+        t1 = min(t0 + TILE_ROWS, hi)
+        cnt = 0
+        for i in range(t0, t1):
+            scan = first
+            if not first:
+                a = labels[i]
+                u = upper[i] + move[a]
+                low = lower[i] - (second_move if a == argmax_move else max_move)
+                lower[i] = low
+                m = max(half_gaps[a], low)
+                if u * (1.0 + slack) >= m:
+                    u = _dist(X, centers, i, a)
+                    scan = u * (1.0 + slack) >= m
+                upper[i] = u
+            if scan:
+                todo[cnt] = i
+                cnt += 1
+        n_scanned += cnt
+        if gemm and cnt > 0:
+            _scan_gemm(
+                X, centred, half_norms, mean, todo, cnt, tile, dots, best, second, lab, xnorm
+            )
+            for q in range(cnt):
+                i = todo[q]
+                j = lab[q]
+                upper[i] = _dist(X, centers, i, j)
+                # The second lowest GEMM value, less a bound on the GEMM's rounding error
+                # (and on the centring's): a lower bound on every other centre's distance.
+                xn = np.sqrt(xnorm[q])
+                d2 = xnorm[q] + 2.0 * np.float64(second[q])
+                d2 -= gemm_err * (xn * radius + radius * radius + xnorm[q])
+                lower[i] = max(np.sqrt(max(d2, 0.0)) - gemm_err * (xn + radius), 0.0)
+                if labels[i] != j:
+                    labels[i] = j
+                    n_changed += 1
+        else:
+            for q in range(cnt):
+                i = todo[q]
+                j, d1, d2 = _nearest_two(X, centers, i)
+                upper[i] = np.sqrt(np.float64(d1))
+                lower[i] = np.sqrt(np.float64(d2))
+                if labels[i] != j:
+                    labels[i] = j
+                    n_changed += 1
+        for i in range(t0, t1):
+            inert += _accumulate(X, w, centers, i, labels[i], sums, wsums)
+    return inert, n_changed, n_scanned
+
+
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def hamerly_step(
     X,
     w,
     centers,
+    centred,
+    half_norms,
+    mean,
+    radius,
+    gemm_err,
+    gemm,
     half_gaps,
     move,
     max_move,
@@ -85,43 +224,39 @@ def hamerly_step(
     changed,
     scanned,
 ):
-    """IN X (n,d), w (n,) f8, centers (k,d), half_gaps (k,) f8, move (k,) f8 (how far each
+    """IN X (n,d), w (n,) f8, centers (k,d), centred = centers - mean (k,d) and
+    half_norms = 0.5 ||centred||^2 (k,) in X's dtype, mean (d,), radius = max ||centred||
+    (f8), gemm_err (f8, the relative rounding of the GEMM-style distances), gemm (scan
+    with BLAS, else direct differences), half_gaps (k,) f8, move (k,) f8 (how far each
     centre moved since the bounds were set), max_move f8, argmax_move, second_move f8,
     first (bounds not yet set: scan every row), slack f8, bounds (n_chunks+1,);
     INOUT labels (n,), upper (n,) f8, lower (n,) f8;
     OUT sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, inertia (n_chunks,) f8,
     changed (n_chunks,) intp, scanned (n_chunks,) intp (rows whose distances were all
-    computed). Chunk c writes only its own slots."""
+    computed). Chunk c writes only its own slots. BLAS must run single-threaded."""
     for c in prange(bounds.shape[0] - 1):
-        s = sums[c]
-        ws = wsums[c]
-        s[:] = 0.0
-        ws[:] = 0.0
-        inert = 0.0
-        n_changed = 0
-        n_scanned = 0
-        for i in range(bounds[c], bounds[c + 1]):
-            a = labels[i]
-            scan = first
-            if not first:
-                u = upper[i] + move[a]
-                low = lower[i] - (second_move if a == argmax_move else max_move)
-                lower[i] = low
-                m = max(half_gaps[a], low)
-                if u * (1.0 + slack) >= m:
-                    u = _dist(X, centers, i, a)
-                    scan = u * (1.0 + slack) >= m
-                upper[i] = u
-            if scan:
-                n_scanned += 1
-                j, d1, d2 = _nearest_two(X, centers, i)
-                upper[i] = np.sqrt(np.float64(d1))
-                lower[i] = np.sqrt(np.float64(d2))
-                if j != a:
-                    labels[i] = j
-                    n_changed += 1
-                    a = j
-            inert += _accumulate(X, w, centers, i, a, s, ws)
-        inertia[c] = inert
-        changed[c] = n_changed
-        scanned[c] = n_scanned
+        inertia[c], changed[c], scanned[c] = _hamerly_chunk(
+            X,
+            w,
+            centers,
+            centred,
+            half_norms,
+            mean,
+            radius,
+            gemm_err,
+            gemm,
+            half_gaps,
+            move,
+            max_move,
+            argmax_move,
+            second_move,
+            first,
+            slack,
+            bounds[c],
+            bounds[c + 1],
+            labels,
+            upper,
+            lower,
+            sums[c],
+            wsums[c],
+        )
