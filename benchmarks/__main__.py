@@ -100,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         f"numba {numba.__version__}",
         f"- threads: {args.threads} for every library",
         f"- measured in the same run: float32 GEMM {limits['gemm_gflops']:.0f} GFLOP/s, "
-        f"read bandwidth {limits['bandwidth_gbs']:.1f} GB/s; `limit` = max(2·n·d·k flops at "
-        f"that GEMM rate, one read of X at that bandwidth), in ms per iteration",
+        f"float64 GEMM {limits['gemm64_gflops']:.0f} GFLOP/s, read bandwidth "
+        f"{limits['bandwidth_gbs']:.1f} GB/s; `limit` = max(2·n·d·k flops at the GEMM rate "
+        f"of the case's dtype, one read of X at that bandwidth), in ms per iteration; none "
+        f"for the tutorial's 750 points, where the per-call overhead is all there is",
         "- times are medians of repeats (ms per iteration) or means over seeds (seconds); "
         "inertia is recomputed for every library by one float64 function; the machine is "
         "shared, so read ratios, not absolute times\n",

@@ -66,28 +66,32 @@ def _read_all(a: np.ndarray, threads: int) -> float:
 
 
 def machine_limits(threads: int, quick: bool = False) -> dict[str, float]:
-    """Measured float32 GEMM rate (GFLOP/s) and read bandwidth (GB/s) on ``threads``
-    (``quick``: small sizes, rough figures)."""
+    """Measured float32 and float64 GEMM rates (GFLOP/s) and read bandwidth (GB/s) on
+    ``threads`` (``quick``: small sizes, rough figures)."""
     from threadpoolctl import threadpool_limits
 
     n = 512 if quick else 2048
     rng = np.random.default_rng(0)
-    a = rng.random((n, n), dtype=np.float32)
-    b = rng.random((n, n), dtype=np.float32)
-    with threadpool_limits(threads):
-        a @ b
-        t, _ = median_time(lambda: a @ b, 5)
-    gflops = 2 * n**3 / t / 1e9
+    rates = {}
+    for key, dtype in (("gemm_gflops", np.float32), ("gemm64_gflops", np.float64)):
+        a = rng.random((n, n)).astype(dtype)
+        b = rng.random((n, n)).astype(dtype)
+        with threadpool_limits(threads):
+            a @ b
+            t, _ = median_time(lambda a=a, b=b: a @ b, 5)
+        rates[key] = 2 * n**3 / t / 1e9
     mib = 64 if quick else 512  # far beyond the caches unless quick
     big = np.ones(mib * 1024 * 1024 // 4, dtype=np.float32)
     _read_all(big, threads)
     t, _ = median_time(lambda: _read_all(big, threads), 5)
-    return {"gemm_gflops": gflops, "bandwidth_gbs": big.nbytes / t / 1e9}
+    return {**rates, "bandwidth_gbs": big.nbytes / t / 1e9}
 
 
 def limit_ms(n: int, d: int, k: int, itemsize: int, limits: dict[str, float]) -> float:
-    """Lower bound for one Lloyd iteration: max(GEMM flops, one read of X), in ms."""
-    flops = 2.0 * n * d * k / (limits["gemm_gflops"] * 1e9)
+    """Lower bound for one Lloyd iteration: max(GEMM flops at the rate of X's dtype, one
+    read of X), in ms."""
+    rate = limits["gemm64_gflops"] if itemsize == 8 else limits["gemm_gflops"]
+    flops = 2.0 * n * d * k / (rate * 1e9)
     read = n * d * itemsize / (limits["bandwidth_gbs"] * 1e9)
     return 1e3 * max(flops, read)
 

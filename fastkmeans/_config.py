@@ -28,6 +28,10 @@ TILE_ROWS: int = 256
 #: rows in SIMD. Measured: transposing a tile costs a read of it up to d = 16, twice that
 #: at d = 32 and five times at d = 128, where the GEMM dominates anyway.
 ROW_MAJOR_MIN_FEATURES: int = 64
+#: k-means++ weighs its candidates on transposed tiles below this many features, row by
+#: row from it on. Measured per seeding: 2.5x faster at d = 2, 1.8x at d = 8, even at
+#: d = 16, 1.5x slower at d = 32 (the transposition then costs more than it saves).
+SEED_TILES_BELOW_FEATURES: int = 16
 #: Distances use the GEMM-style kernel when features x clusters reach this (measured:
 #: below it, as for the tutorial's d=2, k=3, direct differences are faster and exact).
 GEMM_MIN_WORK: int = 16
@@ -39,6 +43,9 @@ SERIAL_MAX_WORK: int = 200_000
 #: between runs) and even or slower at k = 8 and 32, where runs are short and its bounds do
 #: not pay for the scan that sets them.
 HAMERLY_MIN_CLUSTERS: int = 64
+#: Yinyang's group bounds (8 bytes per row and group) are capped at this many bytes; its
+#: number of groups is k / 10 below the cap.
+YINYANG_MAX_BYTES: int = 64 * 2**20
 #: Hamerly runs Lloyd's kernel until at most this fraction of labels changes in an
 #: iteration, then sets its bounds: early iterations move most points anyway.
 HAMERLY_SWITCH: float = 0.05

@@ -35,6 +35,7 @@ from .kernels.lloyd import (
     reduce_chunks,
 )
 from .kernels.stats import column_mean_var
+from .kernels.yinyang import yinyang_step
 from .model import FitHistory, KMeansModel
 from .params import KMeansParams
 
@@ -84,6 +85,30 @@ def resolve_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
     return "lloyd"
 
 
+def yinyang_groups(n: int, k: int) -> int:
+    """Yinyang's number of centre groups: k / 10 (the paper's choice), capped so that the
+    n x groups float64 bounds fit in ``_config.YINYANG_MAX_BYTES``; at least one."""
+    return max(1, min(k // 10, _config.YINYANG_MAX_BYTES // (8 * max(n, 1))))
+
+
+def group_centres(centers: F8, t: int, n_iter: int = 5) -> NDArray[np.intp]:
+    """Yinyang's grouping: ``t`` groups of centres from a few Lloyd iterations on the
+    centres themselves, started from evenly spaced centres (deterministic)."""
+    k = centers.shape[0]
+    if t <= 1:
+        return np.zeros(k, dtype=np.intp)
+    seeds = centers[np.linspace(0, k - 1, t).astype(np.intp)].copy()
+    groups = np.zeros(k, dtype=np.intp)
+    for _ in range(n_iter):
+        d2 = ((centers[:, None, :] - seeds[None, :, :]) ** 2).sum(axis=2)
+        groups = d2.argmin(axis=1)
+        for g in range(t):
+            members = groups == g
+            if members.any():
+                seeds[g] = centers[members].mean(axis=0)
+    return groups.astype(np.intp)
+
+
 class Engine:
     """Chooses and calls the assignment kernel for one data set; owns the workspaces."""
 
@@ -107,13 +132,17 @@ class Engine:
         self.serial = n * k * d <= _config.SERIAL_MAX_WORK
         self.gemm = not self.serial and _config.use_gemm(d, k)
         self.algorithm = resolve_algorithm(algorithm, n, d, k) if accumulate else "lloyd"
-        if self.algorithm == "hamerly":
+        if self.algorithm in ("hamerly", "yinyang"):
             self.upper = np.empty(n)
-            self.lower = np.empty(n)
             self.half_gaps = np.empty(k)
             self.scanned = np.zeros(n_chunks, dtype=np.intp)
             self.slack = 1e-4 if X.dtype == np.float32 else 1e-10
-        self.bounded_by: F8 | None = None  # the centres the Hamerly bounds refer to
+        if self.algorithm == "hamerly":
+            self.lower = np.empty(n)
+        elif self.algorithm == "yinyang":
+            self.groups = np.zeros(k, dtype=np.intp)  # set with the bounds
+            self.glower = np.empty((n, yinyang_groups(n, k)))
+        self.bounded_by: F8 | None = None  # the centres the bounds refer to
         self.last_changed = n  # labels changed by the last step
         self._stats: tuple[F8, F8] | None = None
         if self.gemm:
@@ -140,8 +169,8 @@ class Engine:
     ) -> tuple[float, int]:
         """Assign every row to its nearest centre (INOUT labels); with ``accumulate`` also
         leave per-cluster sums in ``total_sums``/``total_wsums``. Returns (inertia, changed)."""
-        if self.algorithm == "hamerly" and accumulate and self._bounds_pay_off():
-            self._hamerly(centers, labels)
+        if self.algorithm in ("hamerly", "yinyang") and accumulate and self._bounds_pay_off():
+            self._bounded(centers, labels)
             reduce_chunks(self.sums, self.wsums, self.total_sums, self.total_wsums)
             self.last_changed = int(self.changed.sum())
             return float(self.inertia.sum()), self.last_changed
@@ -163,23 +192,22 @@ class Engine:
         self.last_changed = self.X.shape[0]
 
     def _bounds_pay_off(self) -> bool:
-        """Hamerly starts from Lloyd: its bounds are set (one full scan) once few labels
-        still change, and kept from then on. The result is Lloyd's either way."""
+        """Hamerly and Yinyang start from Lloyd: their bounds are set (one full scan)
+        once few labels still change, and kept from then on. The result is Lloyd's either
+        way."""
         if self.bounded_by is not None:
             return True
         return self.last_changed <= _config.HAMERLY_SWITCH * self.X.shape[0]
 
-    def _hamerly(self, centers: Floats, labels: NDArray[np.intp]) -> None:
-        """One Hamerly assignment + accumulation; the bounds follow the centres' moves."""
+    def _bounded(self, centers: Floats, labels: NDArray[np.intp]) -> None:
+        """One Hamerly or Yinyang assignment + accumulation; the bounds follow the
+        centres' moves."""
         c64 = centers.astype(np.float64)
         first = self.bounded_by is None
         if first:
             move = np.zeros(self.k)
         else:
             move = np.sqrt(((c64 - self.bounded_by) ** 2).sum(axis=1))
-        order = np.argsort(-move, kind="stable")
-        top = int(order[0])
-        second = float(move[order[1]]) if self.k > 1 else 0.0
         center_half_gaps(centers, self.half_gaps)
         d = self.X.shape[1]
         if self.gemm:
@@ -192,33 +220,52 @@ class Engine:
             centred, half_norms = centers, np.zeros(self.k, dtype=centers.dtype)
             mean, radius = np.zeros(d, dtype=self.X.dtype), 0.0
         gemm_err = (d + 2) * float(np.finfo(self.X.dtype).eps)
-        hamerly_step(
-            self.X,
-            self.w,
-            centers,
-            centred,
-            half_norms,
-            mean,
-            radius,
-            gemm_err,
-            self.gemm,
-            self.half_gaps,
-            move,
-            float(move[top]),
-            top,
-            second,
-            first,
-            self.slack,
-            self.bounds,
-            labels,
-            self.upper,
-            self.lower,
-            self.sums,
-            self.wsums,
-            self.inertia,
-            self.changed,
-            self.scanned,
-        )
+        scan = (centred, half_norms, mean, radius, gemm_err, self.gemm)
+        out = (self.sums, self.wsums, self.inertia, self.changed, self.scanned)
+        if self.algorithm == "yinyang":
+            if first:
+                self.groups = group_centres(c64, self.glower.shape[1])
+            group_move = np.zeros(self.glower.shape[1])
+            np.maximum.at(group_move, self.groups, move)
+            yinyang_step(
+                self.X,
+                self.w,
+                centers,
+                *scan,
+                self.groups,
+                self.half_gaps,
+                move,
+                group_move,
+                first,
+                self.slack,
+                self.bounds,
+                labels,
+                self.upper,
+                self.glower,
+                *out,
+            )
+        else:
+            order = np.argsort(-move, kind="stable")
+            top = int(order[0])
+            second = float(move[order[1]]) if self.k > 1 else 0.0
+            hamerly_step(
+                self.X,
+                self.w,
+                centers,
+                *scan,
+                self.half_gaps,
+                move,
+                float(move[top]),
+                top,
+                second,
+                first,
+                self.slack,
+                self.bounds,
+                labels,
+                self.upper,
+                self.lower,
+                *out,
+            )
         self.bounded_by = c64
 
     def relocate_empty(self, centers: Floats, labels: NDArray[np.intp]) -> int:

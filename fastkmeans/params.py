@@ -19,7 +19,7 @@ InitName = Literal["k-means++", "random", "k-means||"]
 Seed = int | np.random.Generator | None
 
 INIT_NAMES = ("k-means++", "random", "k-means||")
-ALGORITHMS = ("auto", "lloyd", "hamerly")
+ALGORITHMS = ("auto", "lloyd", "hamerly", "yinyang")
 METRICS = ("euclidean", "cosine")
 
 
@@ -152,10 +152,12 @@ class KMeansParams(_ParamsMixin):
         Relative tolerance: a run has converged when the sum of squared centroid shifts is
         at most ``tol`` times the mean per-feature variance of X. A run also stops, strictly
         converged, when no label changes.
-    algorithm : {"auto", "lloyd", "hamerly"}
-        The exact algorithm; every choice gives Lloyd's result from the same start.
-        Hamerly keeps two distance bounds per point and skips most distance computations
-        once clusters settle; "auto" picks by the shape of the data.
+    algorithm : {"auto", "lloyd", "hamerly", "yinyang"}
+        The exact algorithm; every choice gives Lloyd's result from the same start (up to
+        rounding in near-ties). Hamerly keeps two distance bounds per point, Yinyang one
+        upper bound and one lower bound per group of centres (k / 10 groups, capped in
+        memory); both skip most distance computations once clusters settle. "auto" picks
+        by the shape of the data.
     metric : {"euclidean", "cosine"}
         ``"cosine"`` is spherical k-means: rows scaled to unit length, unit centroids.
     seed : int, numpy.random.Generator or None

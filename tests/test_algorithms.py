@@ -12,7 +12,7 @@ from fastkmeans._fit import resolve_algorithm
 from fastkmeans.kernels.hamerly import center_half_gaps
 from tests import naive
 
-ALGORITHMS = ["hamerly"]
+ALGORITHMS = ["hamerly", "yinyang"]
 
 
 def _same_fit(a: fk.KMeansModel, b: fk.KMeansModel) -> None:
@@ -123,15 +123,16 @@ def test_hamerly_takes_over_from_lloyd_and_prunes():
     assert run.centers.tobytes() == ref.centers.tobytes() and run.n_iter == ref.n_iter
 
 
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_hamerly_gemm_scan_bounds_hold(dtype):
+def test_gemm_scan_bounds_hold(algorithm, dtype):
     # Far from the origin, so that the GEMM-style distances lose digits to cancellation:
     # the bounds that the batched GEMM scans leave must still hold for every row.
     from fastkmeans._fit import Engine
 
     X, _ = fk.datasets.make_blobs(6000, 12, 24, cluster_std=2.0, seed=4, dtype=dtype)
     X = (X + 300).astype(dtype)
-    engine = Engine(X, np.ones(len(X)), 24, algorithm="hamerly")
+    engine = Engine(X, np.ones(len(X)), 24, algorithm=algorithm)
     assert engine.gemm  # the batched GEMM scan is what this test is about
     engine.last_changed = 0  # set the bounds on the first step
     centers = X[:24].copy()
@@ -144,6 +145,26 @@ def test_hamerly_gemm_scan_bounds_hold(dtype):
         rows = np.arange(len(X))
         assert (engine.upper >= D[rows, labels] * (1 - 1e-12)).all()
         D[rows, labels] = np.inf
-        assert (engine.lower <= D.min(axis=1) * (1 + 1e-12)).all()
+        if algorithm == "hamerly":
+            assert (engine.lower <= D.min(axis=1) * (1 + 1e-12)).all()
+        else:  # one bound per group of centres, each below that group's distances
+            assert engine.glower.shape[1] == 2 and set(engine.groups.tolist()) == {0, 1}
+            for g in range(engine.glower.shape[1]):
+                in_g = D[:, engine.groups == g].min(axis=1)
+                assert (engine.glower[:, g] <= in_g * (1 + 1e-12)).all()
         centers = engine.new_centers(centers, False)
     assert scanned[0] == len(X) and scanned[-1] < len(X) // 2  # the bounds did prune
+
+
+def test_yinyang_groups_are_capped_by_memory(monkeypatch):
+    from fastkmeans import _config
+    from fastkmeans._fit import group_centres, yinyang_groups
+
+    assert yinyang_groups(1000, 1024) == 102  # k / 10 ...
+    monkeypatch.setattr(_config, "YINYANG_MAX_BYTES", 8 * 1000 * 7)
+    assert yinyang_groups(1000, 1024) == 7  # ... unless n x groups bounds exceed the cap
+    assert yinyang_groups(1000, 5) == 1
+    C = np.concatenate([np.zeros((5, 2)), np.full((5, 2), 10.0)])
+    groups = group_centres(C, 2)
+    assert len(set(groups[:5].tolist())) == 1 and len(set(groups[5:].tolist())) == 1
+    assert groups[0] != groups[5]

@@ -147,8 +147,9 @@ def naive_plusplus(X, w, first_u, trial_u):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n", [50, 5000])
-def test_kmeans_plusplus_matches_naive(dtype, n):
-    X, _, w = _data(n, 3, 1, dtype, seed=5)
+@pytest.mark.parametrize("d", [3, _config.SEED_TILES_BELOW_FEATURES + 4])  # both layouts
+def test_kmeans_plusplus_matches_naive(dtype, n, d):
+    X, _, w = _data(n, d, 1, dtype, seed=5)
     k, trials = 6, 3
     rng = np.random.default_rng(7)
     first_u, trial_u = float(rng.random()), rng.random((k - 1, trials))

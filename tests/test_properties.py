@@ -32,7 +32,7 @@ def _quiet_fit(params, X, **kw):
         return params.fit(X, **kw)
 
 
-algorithms = st.sampled_from(["lloyd", "hamerly"])
+algorithms = st.sampled_from(["lloyd", "hamerly", "yinyang"])
 
 
 @given(data_and_k(), st.integers(0, 2**16), algorithms)
@@ -147,7 +147,7 @@ def _legal(field, value):
     if field == "progress":
         return isinstance(value, bool)
     if field == "algorithm":
-        return value in ("auto", "lloyd", "hamerly")
+        return value in ("auto", "lloyd", "hamerly", "yinyang")
     if field == "metric":
         return value in ("euclidean", "cosine")
     if field == "init":

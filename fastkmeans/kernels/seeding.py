@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._config import FASTMATH, NUMBA_CACHE
+from .._config import FASTMATH, NUMBA_CACHE, SEED_TILES_BELOW_FEATURES, TILE_ROWS
+from .lloyd import _transpose_tile
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -92,6 +93,56 @@ def _candidate_chunk(X, w, closest, lo, hi, candidates, dstore, pot):
             pot[t] += wi * min(ci, d2)
 
 
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _candidate_tiles(X, w, closest, lo, hi, cand, pot):
+    """IN X (n,d), w (n,) f8, closest (n,) f8, rows lo..hi, cand (L,d) the candidates' rows;
+    OUT pot (L,) f8: the chunk's potential if each candidate were added.
+
+    For few features: rows go in transposed tiles, shared by the L candidates, so that
+    every inner loop runs across rows (SIMD). Nothing per row is stored: the winner's
+    distances are recomputed by :func:`_take_row` (storing n x L distances costs more
+    memory traffic than recomputing one candidate's)."""
+    n_trials, d = cand.shape
+    zero = np.zeros(d, dtype=X.dtype)
+    tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
+    acc = np.empty(TILE_ROWS, dtype=X.dtype)
+    for t in range(n_trials):
+        pot[t] = 0.0
+    for t0 in range(lo, hi, TILE_ROWS):
+        m = min(TILE_ROWS, hi - t0)
+        xt = _transpose_tile(X, t0, m, zero, tile)
+        near = closest[t0 : t0 + m]  # slices: no index wrap-around checks in the loops
+        wt = w[t0 : t0 + m]
+        for t in range(n_trials):
+            c = cand[t, 0]
+            for r in range(m):
+                v = xt[0, r] - c
+                acc[r] = v * v
+            for f in range(1, d):
+                c = cand[t, f]
+                for r in range(m):
+                    v = xt[f, r] - c
+                    acc[r] += v * v
+            s = 0.0
+            for r in range(m):
+                a = np.float64(acc[r])
+                b = near[r]
+                s += wt[r] * (a if a < b else b)
+            pot[t] += s
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _take_row(X, w, closest, lo, hi, row):
+    """IN X (n,d), w (n,) f8, rows lo..hi, the chosen centre's row; INOUT closest (n,) f8.
+    Returns the chunk's new potential."""
+    s = 0.0
+    for i in range(lo, hi):
+        c = min(closest[i], _sq_dist_rows(X, i, row))
+        closest[i] = c
+        s += w[i] * c
+    return s
+
+
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _first_centre(w, bounds, first_u, chunk_pot):
     """IN w (n,) f8, bounds, first_u f8; OUT chunk_pot (n_chunks,) f8 (chunk weights).
@@ -139,12 +190,17 @@ def _best_candidate(cand_pot, candidates):
 def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
     """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
     uniforms in [0,1); OUT out (k,) intp: the rows chosen as centres.
-    Each step reads the data once: distances to the L candidates are kept (n x L)."""
+    Each step reads the data once to weigh the L candidates, and once more to take the
+    winner (few features) or keeps their distances (n x L, many features)."""
     n = X.shape[0]
     n_chunks = bounds.shape[0] - 1
     n_trials = trial_u.shape[1]
     closest = np.empty(n)
-    dstore = np.empty((n, n_trials), dtype=X.dtype)
+    # Few features: transposed tiles, nothing stored per row; more: rows as they lie
+    # (transposing longer rows costs more than it saves), distances kept (n x L).
+    tiles = X.shape[1] < SEED_TILES_BELOW_FEATURES
+    dstore = np.empty((1 if tiles else n, n_trials), dtype=X.dtype)
+    cand = np.empty((n_trials, X.shape[1]), dtype=X.dtype)
     chunk_pot = np.empty(n_chunks)
     candidates = np.empty(n_trials, dtype=np.intp)
     cand_pot = np.empty((n_chunks, n_trials))
@@ -154,6 +210,15 @@ def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
     for step in range(1, out.shape[0]):
         if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
             out[step] = (out[step - 1] + 1) % n  # all rows sit on centres
+            continue
+        if tiles:
+            for t in range(n_trials):
+                cand[t] = X[candidates[t]]
+            for c in prange(n_chunks):
+                _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
+            out[step] = candidates[_best_candidate(cand_pot, candidates)]
+            for c in prange(n_chunks):
+                chunk_pot[c] = _take_row(X, w, closest, bounds[c], bounds[c + 1], out[step])
             continue
         for c in prange(n_chunks):
             _candidate_chunk(
@@ -172,7 +237,11 @@ def kmeans_plusplus_serial(X, w, bounds, first_u, trial_u, out):
     n_chunks = bounds.shape[0] - 1
     n_trials = trial_u.shape[1]
     closest = np.empty(n)
-    dstore = np.empty((n, n_trials), dtype=X.dtype)
+    # Few features: transposed tiles, nothing stored per row; more: rows as they lie
+    # (transposing longer rows costs more than it saves), distances kept (n x L).
+    tiles = X.shape[1] < SEED_TILES_BELOW_FEATURES
+    dstore = np.empty((1 if tiles else n, n_trials), dtype=X.dtype)
+    cand = np.empty((n_trials, X.shape[1]), dtype=X.dtype)
     chunk_pot = np.empty(n_chunks)
     candidates = np.empty(n_trials, dtype=np.intp)
     cand_pot = np.empty((n_chunks, n_trials))
@@ -182,6 +251,15 @@ def kmeans_plusplus_serial(X, w, bounds, first_u, trial_u, out):
     for step in range(1, out.shape[0]):
         if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
             out[step] = (out[step - 1] + 1) % n  # all rows sit on centres
+            continue
+        if tiles:
+            for t in range(n_trials):
+                cand[t] = X[candidates[t]]
+            for c in range(n_chunks):
+                _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
+            out[step] = candidates[_best_candidate(cand_pot, candidates)]
+            for c in range(n_chunks):
+                chunk_pot[c] = _take_row(X, w, closest, bounds[c], bounds[c + 1], out[step])
             continue
         for c in range(n_chunks):
             _candidate_chunk(
