@@ -119,12 +119,15 @@ def _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia):
     inertia so far; INOUT sums (k,d) f8, wsums (k,) f8 (with ``accumulate``). Returns the
     inertia with these rows' exact terms added one by one, in row order (the order
     Hamerly's kernel adds them in). The accumulate branch sits outside the row loops."""
+    Xt = X[t0 : t0 + m]  # slices: indices from 0, no wrap-around checks in the loops
+    wt = w[t0 : t0 + m]
+    lt = labels[t0 : t0 + m]
     if accumulate:
-        for i in range(t0, t0 + m):
-            inertia += _accumulate(X, w, centers, i, labels[i], sums, wsums)
+        for r in range(m):
+            inertia += _accumulate(Xt, wt, centers, r, lt[r], sums, wsums)
     else:
-        for i in range(t0, t0 + m):
-            inertia += _exact(X, w, centers, i, labels[i])
+        for r in range(m):
+            inertia += _exact(Xt, wt, centers, r, lt[r])
     return inertia
 
 
