@@ -46,8 +46,8 @@ HAMERLY_MIN_CLUSTERS: int = 64
 #: Yinyang's group bounds (8 bytes per row and group) are capped at this many bytes; its
 #: number of groups is k / 10 below the cap.
 YINYANG_MAX_BYTES: int = 64 * 2**20
-#: Hamerly runs Lloyd's kernel until at most this fraction of labels changes in an
-#: iteration, then sets its bounds: early iterations move most points anyway.
+#: Hamerly and Yinyang run Lloyd's kernel until at most this fraction of labels changes
+#: in an iteration, then set their bounds: early iterations move most points anyway.
 HAMERLY_SWITCH: float = 0.05
 
 

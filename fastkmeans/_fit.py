@@ -99,8 +99,9 @@ def group_centres(centers: F8, t: int, n_iter: int = 5) -> NDArray[np.intp]:
         return np.zeros(k, dtype=np.intp)
     seeds = centers[np.linspace(0, k - 1, t).astype(np.intp)].copy()
     groups = np.zeros(k, dtype=np.intp)
-    for _ in range(n_iter):
-        d2 = ((centers[:, None, :] - seeds[None, :, :]) ** 2).sum(axis=2)
+    sq = (centers**2).sum(axis=1)[:, None]
+    for _ in range(n_iter):  # a k x t distance matrix, never k x t x d
+        d2 = sq - 2.0 * centers @ seeds.T + (seeds**2).sum(axis=1)[None, :]
         groups = d2.argmin(axis=1)
         for g in range(t):
             members = groups == g

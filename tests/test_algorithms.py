@@ -25,7 +25,21 @@ def _same_fit(a: fk.KMeansModel, b: fk.KMeansModel) -> None:
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(3000, 2, 8), (3000, 5, 13), (2500, 20, 16), (800, 3, 1)])
+# Serial direct-difference shapes (n * k * d <= 200,000, among them d = 40 and Yinyang with
+# 2 groups) and GEMM shapes (a transposed one, k = 24 with 2 groups, and a row-major one).
+@pytest.mark.parametrize(
+    "shape",
+    [
+        (3000, 2, 8),
+        (3000, 5, 13),
+        (800, 3, 1),
+        (600, 40, 8),
+        (1500, 4, 24),
+        (2500, 20, 16),
+        (4000, 12, 24),
+        (1500, 70, 20),
+    ],
+)
 def test_same_result_as_lloyd(algorithm, dtype, shape):
     n, d, k = shape
     X, _ = fk.datasets.make_blobs(n, d, max(k, 2), cluster_std=3.0, seed=n + d, dtype=dtype)
@@ -82,9 +96,10 @@ def test_hamerly_matches_sklearn(blobs64):
     np.testing.assert_allclose(ours.centroids, ref.cluster_centers_, rtol=1e-6)
 
 
-def test_hamerly_results_do_not_depend_on_thread_count(blobs64):
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_results_do_not_depend_on_thread_count(blobs64, algorithm):
     X = np.concatenate([blobs64] * 4)
-    p = fk.KMeansParams(12, seed=1, algorithm="hamerly")
+    p = fk.KMeansParams(24, seed=1, algorithm=algorithm)
     a = p.replace(n_threads=1).fit(X)
     b = p.replace(n_threads=2).fit(X)
     _same_fit(a, b)
@@ -126,11 +141,11 @@ def test_hamerly_takes_over_from_lloyd_and_prunes():
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gemm_scan_bounds_hold(algorithm, dtype):
-    # Far from the origin, so that the GEMM-style distances lose digits to cancellation:
-    # the bounds that the batched GEMM scans leave must still hold for every row.
+    # Tight clusters far apart and far from the origin: the GEMM-style values of near
+    # centres cancel, and the bounds that the batched GEMM scans leave must still hold.
     from fastkmeans._fit import Engine
 
-    X, _ = fk.datasets.make_blobs(6000, 12, 24, cluster_std=2.0, seed=4, dtype=dtype)
+    X, _ = fk.datasets.make_blobs(6000, 12, 24, cluster_std=0.05, seed=4, dtype=dtype)
     X = (X + 300).astype(dtype)
     engine = Engine(X, np.ones(len(X)), 24, algorithm=algorithm)
     assert engine.gemm  # the batched GEMM scan is what this test is about

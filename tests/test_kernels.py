@@ -79,6 +79,16 @@ def test_assign_accumulate_matches_naive(kind, dtype, shape):
     assert changed == n  # labels started at -1
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["direct", "serial", "gemm"])
+@pytest.mark.parametrize("d", [3, 70])  # the GEMM kernel's transposed and row-major tiles
+def test_ties_go_to_the_lowest_index(kind, dtype, d):
+    X, C, w = _data(2000, d, 8, dtype, seed=8)
+    C[5] = C[2]  # a duplicated centre: every row nearest to it must take label 2
+    labels, *_ = _run(kind, X, w, C)
+    assert (labels == 2).any() and not (labels == 5).any()
+
+
 @pytest.mark.parametrize("kind", ["direct", "serial", "gemm"])
 def test_assign_without_accumulate_leaves_sums_alone(kind):
     X, C, w = _data(3000, 18, 9, np.float64, seed=1)

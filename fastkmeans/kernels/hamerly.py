@@ -1,15 +1,14 @@
 """Hamerly's exact k-means: one upper and one lower distance bound per point.
 
-A point whose upper bound to its centre is below both half the distance from that centre
-to its nearest other centre and its lower bound to every other centre cannot change label,
-so its distances are not computed. Bounds live in float64 distance (not squared) space and
-a relative ``slack`` keeps pruning strictly on the safe side of rounding. The points that
-must be scanned are scanned as the engine's Lloyd kernel would scan them: by direct
-differences, or gathered into tiles for one GEMM each, whose lower bounds then give way by
-a bound on the GEMM's rounding error. Labels are therefore Lloyd's up to rounding in
-near-ties (bitwise on the direct path). Sums are recomputed from scratch every iteration,
-per fixed chunk, in the same row order as Lloyd: the centroids are Lloyd's whenever the
-labels are.
+A point keeps its label unread when its upper bound to its centre is below half the
+distance from that centre to its nearest other centre, or below its lower bound to every
+other centre. Bounds live in float64 distance (not squared) space and a relative ``slack``
+keeps pruning strictly on the safe side of rounding. The points that must be scanned are
+gathered per tile and scanned as the engine's Lloyd kernel scans a tile (:func:`scan_values`:
+one GEMM, or the same direct-difference loop); after a GEMM, lower bounds give way by a
+bound on its rounding error. Labels are therefore Lloyd's, up to BLAS rounding in near-ties
+on the GEMM path. Sums are recomputed from scratch every iteration, per fixed chunk, in the
+same row order as Lloyd: the centroids are Lloyd's whenever the labels are.
 """
 
 from __future__ import annotations
@@ -19,29 +18,7 @@ from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
-from .lloyd import _accumulate
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _nearest_two(X, centers, i):
-    """IN X (n,d), centers (k,d), row i. Returns (nearest index, its squared distance,
-    the second smallest squared distance), scanning as Lloyd's direct kernel does."""
-    k, d = centers.shape
-    best = X.dtype.type(np.inf)
-    second = X.dtype.type(np.inf)
-    best_j = 0
-    for j in range(k):
-        dist = X.dtype.type(0)
-        for f in range(d):
-            t = X[i, f] - centers[j, f]
-            dist += t * t
-        if dist < best:
-            second = best
-            best = dist
-            best_j = j
-        elif dist < second:
-            second = dist
-    return best_j, best, second
+from .lloyd import _accumulate, direct_column
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -68,14 +45,15 @@ def center_half_gaps(centers, out):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _scan_gemm(X, centred, half_norms, mean, todo, cnt, tile, dots, best, second, lab, xnorm):
-    """IN X (n,d), centred = centers - mean (k,d), half_norms (k,), mean (d,), todo (cnt,)
-    the rows to scan; OUT lab (cnt,) int32 the nearest centre of each, best and second
-    (cnt,) the lowest and second lowest ``0.5 ||c - m||^2 - (x - m).(c - m)``, xnorm (cnt,)
-    f8 ``||x - m||^2``; workspaces tile and dots of TILE*d and TILE*k elements.
-    The rows are gathered transposed and scanned as Lloyd's GEMM kernel scans a tile: one
-    BLAS call, then the two lowest values found across rows (SIMD, branch-free)."""
-    k, d = centred.shape
+def scan_values(X, centers, centred, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm):
+    """IN X (n,d), centers (k,d), centred = centers - mean (k,d), half_norms (k,), mean
+    (d,), gemm, todo (cnt,) the rows to scan; OUT xnorm (cnt,) f8 ``||x - m||^2`` (with
+    ``gemm``); workspaces tile and dots of TILE*d and TILE*k elements. Returns the (k, cnt)
+    view of dots holding, for every centre and row, the value whose lowest is the row's
+    label in the engine's Lloyd kernel: ``0.5 ||c - m||^2 - (x - m).(c - m)`` from one
+    BLAS call when ``gemm``, else the squared distance by :func:`.lloyd.direct_column`.
+    The rows are gathered transposed, so the callers' loops run across rows (SIMD)."""
+    k, d = centers.shape
     xt = tile.reshape(-1)[: d * cnt].reshape((d, cnt))
     for q in range(cnt):
         i = todo[q]
@@ -86,19 +64,29 @@ def _scan_gemm(X, centred, half_norms, mean, todo, cnt, tile, dots, best, second
             s += np.float64(v) * np.float64(v)
         xnorm[q] = s
     prod = dots.reshape(-1)[: k * cnt].reshape((k, cnt))
-    np.dot(centred, xt, prod)
-    for q in range(cnt):
-        best[q] = np.inf
-        second[q] = np.inf
-        lab[q] = 0
-    for j in range(k):
-        h = half_norms[j]
-        for q in range(cnt):
-            b = best[q]
-            x = h - prod[j, q]
-            second[q] = min(second[q], max(b, x))
-            lab[q] = j if x < b else lab[q]
-            best[q] = min(x, b)
+    if gemm:
+        np.dot(centred, xt, prod)
+        for j in range(k):
+            h = half_norms[j]
+            for q in range(cnt):
+                prod[j, q] = h - prod[j, q]
+    else:
+        for j in range(k):
+            direct_column(xt, centers, j, prod[j])
+    return prod
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def lower_bound(gemm, value, xnorm, radius, gemm_err):
+    """A float64 lower bound on the distance whose value :func:`scan_values` gave: with
+    ``gemm``, the value's distance less a bound on the GEMM's rounding error (and on the
+    centring's); else the square root of the direct squared distance."""
+    if not gemm:
+        return np.sqrt(np.float64(value))
+    xn = np.sqrt(xnorm)
+    d2 = xnorm + 2.0 * np.float64(value)
+    d2 -= gemm_err * (xn * radius + radius * radius + xnorm)
+    return max(np.sqrt(max(d2, 0.0)) - gemm_err * (xn + radius), 0.0)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -130,9 +118,9 @@ def _hamerly_chunk(
     """One chunk of :func:`hamerly_step`. Returns (inertia, labels changed, rows scanned).
 
     Rows go in tiles: the bounds of every row are checked first and the rows that fail
-    are scanned together (one GEMM when ``gemm``, else direct differences row by row, as
-    the Lloyd kernel of the same engine does); then the tile is accumulated in row order,
-    so the sums are Lloyd's whenever the labels are."""
+    are scanned together (:func:`scan_values`: one GEMM, or direct differences, as the
+    engine's Lloyd kernel does); then the tile is accumulated in row order, so the sums
+    are Lloyd's whenever the labels are."""
     k, d = centers.shape
     sums[:] = 0.0
     wsums[:] = 0.0
@@ -165,29 +153,26 @@ def _hamerly_chunk(
                 todo[cnt] = i
                 cnt += 1
         n_scanned += cnt
-        if gemm and cnt > 0:
-            _scan_gemm(
-                X, centred, half_norms, mean, todo, cnt, tile, dots, best, second, lab, xnorm
+        if cnt > 0:
+            vals = scan_values(
+                X, centers, centred, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm
             )
+            for q in range(cnt):
+                best[q] = np.inf
+                second[q] = np.inf
+                lab[q] = 0
+            for j in range(k):  # the two lowest values of each row, branch-free
+                for q in range(cnt):
+                    b = best[q]
+                    x = vals[j, q]
+                    second[q] = min(second[q], max(b, x))
+                    lab[q] = j if x < b else lab[q]
+                    best[q] = min(x, b)
             for q in range(cnt):
                 i = todo[q]
                 j = lab[q]
                 upper[i] = _dist(X, centers, i, j)
-                # The second lowest GEMM value, less a bound on the GEMM's rounding error
-                # (and on the centring's): a lower bound on every other centre's distance.
-                xn = np.sqrt(xnorm[q])
-                d2 = xnorm[q] + 2.0 * np.float64(second[q])
-                d2 -= gemm_err * (xn * radius + radius * radius + xnorm[q])
-                lower[i] = max(np.sqrt(max(d2, 0.0)) - gemm_err * (xn + radius), 0.0)
-                if labels[i] != j:
-                    labels[i] = j
-                    n_changed += 1
-        else:
-            for q in range(cnt):
-                i = todo[q]
-                j, d1, d2 = _nearest_two(X, centers, i)
-                upper[i] = np.sqrt(np.float64(d1))
-                lower[i] = np.sqrt(np.float64(d2))
+                lower[i] = lower_bound(gemm, second[q], xnorm[q], radius, gemm_err)
                 if labels[i] != j:
                     labels[i] = j
                     n_changed += 1

@@ -2,9 +2,12 @@
 
 Two distance strategies share one output contract:
 
-* direct differences ``sum((x - c)**2)`` for few features, exact;
+* direct differences ``sum((x - c)**2)`` in X's dtype, for few features;
 * GEMM-style ``0.5 ||c - m||^2 - (x - m).(c - m)`` on tiles of rows for many features,
   with data and centroids centred on the data mean ``m`` to keep cancellation small.
+
+Rows go in tiles of ``TILE_ROWS``; a tile is transposed (below ``ROW_MAJOR_MIN_FEATURES``)
+so that the search for the nearest centre runs across rows, vectorised and branch-free.
 
 Both report the inertia as the weighted sum of exact squared differences to the chosen
 centroid, accumulated in float64, whichever way the labels were found.
@@ -91,25 +94,34 @@ def _merge_labels(lab, t0, m, labels):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def direct_column(xt, centers, j, acc):
+    """IN xt (d,m) a transposed tile, centers (k,d), centre j; OUT acc[:m] the rows'
+    squared distances to centre j, summed in X's dtype feature by feature. Every kernel that
+    must find Lloyd's direct labels (Hamerly's and Yinyang's scans) uses this loop."""
+    d, m = xt.shape
+    c = centers[j, 0]
+    for r in range(m):
+        t = xt[0, r] - c
+        acc[r] = t * t
+    for f in range(1, d):
+        c = centers[j, f]
+        for r in range(m):
+            t = xt[f, r] - c
+            acc[r] += t * t
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _assign_direct(xt, centers, acc, best, lab):
     """IN xt (d,m) a transposed tile, centers (k,d); OUT lab (m,) int32 nearest centres
-    by direct squared differences summed in X's dtype, feature by feature;
+    by direct squared differences (:func:`direct_column`);
     workspaces acc, best (TILE,). Every inner loop runs across the tile's rows (SIMD)."""
-    k, d = centers.shape
+    k = centers.shape[0]
     m = xt.shape[1]
     for r in range(m):
         best[r] = np.inf
         lab[r] = 0
     for j in range(k):
-        c = centers[j, 0]
-        for r in range(m):
-            t = xt[0, r] - c
-            acc[r] = t * t
-        for f in range(1, d):
-            c = centers[j, f]
-            for r in range(m):
-                t = xt[f, r] - c
-                acc[r] += t * t
+        direct_column(xt, centers, j, acc)
         _keep_lower(j, acc, best, lab, m)
 
 
@@ -268,7 +280,7 @@ def _gemm_chunk(
     """IN X (n,d), w (n,) f8, centers (k,d), centred = centers - mean (k,d),
     half_norms = 0.5 ||centred||^2 (k,), mean (d,), rows start..stop; INOUT labels (n,);
     OUT sums (k,d) f8, wsums (k,) f8 (zeroed here); workspaces tile and dots of at least
-    TILE*d and TILE*k elements (any shape). Returns (inertia, labels changed).
+    TILE*d and TILE*k elements (any C-contiguous shape). Returns (inertia, labels changed).
 
     Per tile, one BLAS call and an argmin: laid out by :func:`_argmin_transposed` for few
     features, by :func:`_argmin_row_major` for many (``ROW_MAJOR_MIN_FEATURES``)."""

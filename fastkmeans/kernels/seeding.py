@@ -134,7 +134,9 @@ def _candidate_tiles(X, w, closest, lo, hi, cand, pot):
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _take_row(X, w, closest, lo, hi, row):
     """IN X (n,d), w (n,) f8, rows lo..hi, the chosen centre's row; INOUT closest (n,) f8.
-    Returns the chunk's new potential."""
+    Returns the chunk's new potential. The distances are summed as :func:`_sq_dist_rows`
+    sums them, which may differ from the tile sums that weighed the candidate in the last
+    bits: harmless, since only the draw of later centres depends on them."""
     s = 0.0
     for i in range(lo, hi):
         c = min(closest[i], _sq_dist_rows(X, i, row))

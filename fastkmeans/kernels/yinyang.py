@@ -5,14 +5,13 @@ The centres are split into ``t`` fixed groups. A point keeps an upper bound to i
 centre and, per group, a lower bound to every centre of that group other than its own.
 After the centres move, each group bound drops only by the largest move within its group
 (Hamerly's single bound drops by the largest move of all), so one far-moving centre no
-longer un-prunes every point. A point whose upper bound is below both half the gap to
-its centre's nearest other centre and every group bound keeps its label unread.
+longer un-prunes every point. A point keeps its label unread when its upper bound is below
+half the gap from its centre to the nearest other centre, or below every group bound.
 
-Points that fail are scanned in full, as in :mod:`.hamerly`: gathered per tile for one
-GEMM when the engine uses the GEMM-style kernel (group bounds then give way by a bound on
-the GEMM's rounding error), else by direct differences. Sums are recomputed per fixed
-chunk in row order, so the centroids are Lloyd's whenever the labels are. The bounds take
-``8 * n * t`` bytes: ``t`` is capped by a memory budget (``_config``).
+Points that fail are scanned in full, as in :mod:`.hamerly` (:func:`.hamerly.scan_values`,
+the engine's Lloyd scan), and all their group bounds are set afresh. Sums are recomputed
+per fixed chunk in row order, so the centroids are Lloyd's whenever the labels are. The
+bounds take ``8 * n * t`` bytes: ``t`` is capped by a memory budget (``_config``).
 """
 
 from __future__ import annotations
@@ -21,78 +20,8 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
-from .hamerly import _dist
+from .hamerly import _dist, lower_bound, scan_values
 from .lloyd import _accumulate
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _scan_gemm_groups(
-    X, centred, half_norms, mean, groups, todo, cnt, tile, dots, best, lab, gbest, gsecond, xnorm
-):
-    """IN X (n,d), centred = centers - mean (k,d), half_norms (k,), mean (d,), groups (k,)
-    the group of each centre, todo (cnt,) the rows to scan; OUT lab (cnt,) int32 the
-    nearest centre of each row, best (cnt,) its value, gbest and gsecond (t, cnt): the
-    lowest and second lowest value within each group, where value is
-    ``0.5 ||c - m||^2 - (x - m).(c - m)``; xnorm (cnt,) f8 ``||x - m||^2``.
-    One BLAS call on the gathered, transposed rows; every loop below runs across rows."""
-    k, d = centred.shape
-    xt = tile.reshape(-1)[: d * cnt].reshape((d, cnt))
-    for q in range(cnt):
-        i = todo[q]
-        s = 0.0
-        for f in range(d):
-            v = X[i, f] - mean[f]
-            xt[f, q] = v
-            s += np.float64(v) * np.float64(v)
-        xnorm[q] = s
-    prod = dots.reshape(-1)[: k * cnt].reshape((k, cnt))
-    np.dot(centred, xt, prod)
-    for q in range(cnt):
-        best[q] = np.inf
-        lab[q] = 0
-    for g in range(gbest.shape[0]):
-        for q in range(cnt):
-            gbest[g, q] = np.inf
-            gsecond[g, q] = np.inf
-    for j in range(k):
-        h = half_norms[j]
-        g = groups[j]
-        for q in range(cnt):
-            x = h - prod[j, q]
-            b = best[q]
-            lab[q] = j if x < b else lab[q]
-            best[q] = min(x, b)
-            gb = gbest[g, q]
-            gsecond[g, q] = min(gsecond[g, q], max(gb, x))
-            gbest[g, q] = min(gb, x)
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _scan_direct_groups(X, centers, groups, i, gbest, gsecond):
-    """IN X (n,d), centers (k,d), groups (k,), row i; OUT gbest, gsecond (t,): the lowest
-    and second lowest squared distance within each group. Returns (nearest centre, its
-    squared distance), by direct differences in X's dtype as Lloyd's direct kernel."""
-    k, d = centers.shape
-    for g in range(gbest.shape[0]):
-        gbest[g] = np.inf
-        gsecond[g] = np.inf
-    best = X.dtype.type(np.inf)
-    best_j = 0
-    for j in range(k):
-        dist = X.dtype.type(0)
-        for f in range(d):
-            t = X[i, f] - centers[j, f]
-            dist += t * t
-        if dist < best:
-            best = dist
-            best_j = j
-        g = groups[j]
-        if dist < gbest[g]:
-            gsecond[g] = gbest[g]
-            gbest[g] = dist
-        elif dist < gsecond[g]:
-            gsecond[g] = dist
-    return best_j, best
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -133,8 +62,6 @@ def _yinyang_chunk(
     gbest = np.empty((t, TILE_ROWS), dtype=X.dtype)
     gsecond = np.empty((t, TILE_ROWS), dtype=X.dtype)
     xnorm = np.empty(TILE_ROWS)
-    rbest = np.empty(t, dtype=X.dtype)
-    rsecond = np.empty(t, dtype=X.dtype)
     inert = 0.0
     n_changed = 0
     n_scanned = 0
@@ -160,45 +87,35 @@ def _yinyang_chunk(
                 todo[cnt] = i
                 cnt += 1
         n_scanned += cnt
-        if gemm and cnt > 0:
-            _scan_gemm_groups(
-                X,
-                centred,
-                half_norms,
-                mean,
-                groups,
-                todo,
-                cnt,
-                tile,
-                dots,
-                best,
-                lab,
-                gbest,
-                gsecond,
-                xnorm,
+        if cnt > 0:
+            vals = scan_values(
+                X, centers, centred, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm
             )
+            for q in range(cnt):
+                best[q] = np.inf
+                lab[q] = 0
+            for g in range(t):
+                for q in range(cnt):
+                    gbest[g, q] = np.inf
+                    gsecond[g, q] = np.inf
+            for j in range(k):  # the lowest value of each row, the two lowest per group
+                g = groups[j]
+                for q in range(cnt):
+                    x = vals[j, q]
+                    b = best[q]
+                    lab[q] = j if x < b else lab[q]
+                    best[q] = min(x, b)
+                    gb = gbest[g, q]
+                    gsecond[g, q] = min(gsecond[g, q], max(gb, x))
+                    gbest[g, q] = min(gb, x)
             for q in range(cnt):
                 i = todo[q]
                 j = lab[q]
                 upper[i] = _dist(X, centers, i, j)
-                xn = np.sqrt(xnorm[q])
                 for g in range(t):
                     # Within the label's own group the bound is to the other centres.
                     v = gsecond[g, q] if g == groups[j] else gbest[g, q]
-                    d2 = xnorm[q] + 2.0 * np.float64(v)
-                    d2 -= gemm_err * (xn * radius + radius * radius + xnorm[q])
-                    glower[i, g] = max(np.sqrt(max(d2, 0.0)) - gemm_err * (xn + radius), 0.0)
-                if labels[i] != j:
-                    labels[i] = j
-                    n_changed += 1
-        else:
-            for q in range(cnt):
-                i = todo[q]
-                j, d1 = _scan_direct_groups(X, centers, groups, i, rbest, rsecond)
-                upper[i] = np.sqrt(np.float64(d1))
-                for g in range(t):
-                    v = rsecond[g] if g == groups[j] else rbest[g]
-                    glower[i, g] = np.sqrt(np.float64(v))
+                    glower[i, g] = lower_bound(gemm, v, xnorm[q], radius, gemm_err)
                 if labels[i] != j:
                     labels[i] = j
                     n_changed += 1
