@@ -29,8 +29,9 @@ TILE_ROWS: int = 256
 #: at d = 32 and five times at d = 128, where the GEMM dominates anyway.
 ROW_MAJOR_MIN_FEATURES: int = 64
 #: k-means++ weighs its candidates on transposed tiles below this many features, row by
-#: row from it on. Measured per seeding: 2.5x faster at d = 2, 1.8x at d = 8, even at
-#: d = 16, 1.5x slower at d = 32 (the transposition then costs more than it saves).
+#: row from it on. Measured per seeding (tiles against rows): 1.45x faster at d = 2 and
+#: 1.5x at d = 8, 9% slower at d = 16 and 1.5x slower at d = 32, where transposing the
+#: rows costs more than it saves.
 SEED_TILES_BELOW_FEATURES: int = 16
 #: Distances use the GEMM-style kernel when features x clusters reach this (measured:
 #: below it, as for the tutorial's d=2, k=3, direct differences are faster and exact).

@@ -78,19 +78,31 @@ def _take_chunk(w, closest, dstore, lo, hi, t):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _candidate_chunk(X, w, closest, lo, hi, candidates, dstore, pot):
-    """IN X (n,d), w (n,) f8, closest (n,) f8, rows lo..hi, candidates (L,);
+def _candidate_chunk(X, w, closest, lo, hi, cand, dstore, pot):
+    """IN X (n,d), w (n,) f8, closest (n,) f8, rows lo..hi, cand (L,d) the candidates' rows;
     OUT dstore (n,L) squared distances to the candidates (rows lo..hi), pot (L,) f8: the
-    chunk's potential if each candidate were added."""
-    for t in range(candidates.shape[0]):
+    chunk's potential if each candidate were added. Row by row, each row read once for
+    all L candidates; the loops index slices from 0 (no index wrap-around checks)."""
+    n_trials, d = cand.shape
+    for t in range(n_trials):
         pot[t] = 0.0
-    for i in range(lo, hi):
-        wi = w[i]
-        ci = closest[i]
-        for t in range(candidates.shape[0]):
-            d2 = _sq_dist_rows(X, i, candidates[t])
-            dstore[i, t] = d2
-            pot[t] += wi * min(ci, d2)
+    rows = X[lo:hi]
+    wc = w[lo:hi]
+    near = closest[lo:hi]
+    out = dstore[lo:hi]
+    for r in range(hi - lo):
+        x = rows[r]
+        wr = wc[r]
+        cr = near[r]
+        for t in range(n_trials):
+            c = cand[t]
+            s = X.dtype.type(0)
+            for f in range(d):
+                v = x[f] - c[f]
+                s += v * v
+            out[r, t] = s
+            d2 = np.float64(s)
+            pot[t] += wr * (d2 if d2 < cr else cr)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -213,9 +225,9 @@ def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
         if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
             out[step] = (out[step - 1] + 1) % n  # all rows sit on centres
             continue
+        for t in range(n_trials):
+            cand[t] = X[candidates[t]]
         if tiles:
-            for t in range(n_trials):
-                cand[t] = X[candidates[t]]
             for c in prange(n_chunks):
                 _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
             out[step] = candidates[_best_candidate(cand_pot, candidates)]
@@ -223,9 +235,7 @@ def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
                 chunk_pot[c] = _take_row(X, w, closest, bounds[c], bounds[c + 1], out[step])
             continue
         for c in prange(n_chunks):
-            _candidate_chunk(
-                X, w, closest, bounds[c], bounds[c + 1], candidates, dstore, cand_pot[c]
-            )
+            _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], cand, dstore, cand_pot[c])
         best = _best_candidate(cand_pot, candidates)
         out[step] = candidates[best]
         for c in prange(n_chunks):
@@ -254,9 +264,9 @@ def kmeans_plusplus_serial(X, w, bounds, first_u, trial_u, out):
         if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
             out[step] = (out[step - 1] + 1) % n  # all rows sit on centres
             continue
+        for t in range(n_trials):
+            cand[t] = X[candidates[t]]
         if tiles:
-            for t in range(n_trials):
-                cand[t] = X[candidates[t]]
             for c in range(n_chunks):
                 _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
             out[step] = candidates[_best_candidate(cand_pot, candidates)]
@@ -264,9 +274,7 @@ def kmeans_plusplus_serial(X, w, bounds, first_u, trial_u, out):
                 chunk_pot[c] = _take_row(X, w, closest, bounds[c], bounds[c + 1], out[step])
             continue
         for c in range(n_chunks):
-            _candidate_chunk(
-                X, w, closest, bounds[c], bounds[c + 1], candidates, dstore, cand_pot[c]
-            )
+            _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], cand, dstore, cand_pot[c])
         best = _best_candidate(cand_pot, candidates)
         out[step] = candidates[best]
         for c in range(n_chunks):
