@@ -18,7 +18,7 @@ from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
-from .lloyd import _accumulate, direct_column
+from .lloyd import _tile_total, direct_column
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -137,25 +137,30 @@ def _hamerly_chunk(
     for t0 in range(lo, hi, TILE_ROWS):
         t1 = min(t0 + TILE_ROWS, hi)
         cnt = 0
-        for i in range(t0, t1):
+        # Slices of the tile, indexed from 0: no index wrap-around checks in the loops.
+        Xt = X[t0:t1]
+        lt = labels[t0:t1]
+        ut = upper[t0:t1]
+        lw = lower[t0:t1]
+        for r in range(t1 - t0):
             scan = first
             if not first:
-                a = labels[i]
-                u = upper[i] + move[a]
-                low = lower[i] - (second_move if a == argmax_move else max_move)
-                lower[i] = low
+                a = lt[r]
+                u = ut[r] + move[a]
+                low = lw[r] - (second_move if a == argmax_move else max_move)
+                lw[r] = low
                 m = max(half_gaps[a], low)
                 if u * (1.0 + slack) >= m:
-                    u = _dist(X, centers, i, a)
+                    u = _dist(Xt, centers, r, a)
                     scan = u * (1.0 + slack) >= m
-                upper[i] = u
+                ut[r] = u
             if scan:
-                todo[cnt] = i
+                todo[cnt] = r
                 cnt += 1
         n_scanned += cnt
         if cnt > 0:
             vals = scan_values(
-                X, centers, centred, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm
+                Xt, centers, centred, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm
             )
             for q in range(cnt):
                 best[q] = np.inf
@@ -169,15 +174,14 @@ def _hamerly_chunk(
                     lab[q] = j if x < b else lab[q]
                     best[q] = min(x, b)
             for q in range(cnt):
-                i = todo[q]
+                r = todo[q]
                 j = lab[q]
-                upper[i] = _dist(X, centers, i, j)
-                lower[i] = lower_bound(gemm, second[q], xnorm[q], radius, gemm_err)
-                if labels[i] != j:
-                    labels[i] = j
+                ut[r] = _dist(Xt, centers, r, j)
+                lw[r] = lower_bound(gemm, second[q], xnorm[q], radius, gemm_err)
+                if lt[r] != j:
+                    lt[r] = j
                     n_changed += 1
-        for i in range(t0, t1):
-            inert += _accumulate(X, w, centers, i, labels[i], sums, wsums)
+        inert = _tile_total(X, w, centers, t0, t1 - t0, labels, sums, wsums, True, inert)
     return inert, n_changed, n_scanned
 
 

@@ -21,7 +21,7 @@ from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .hamerly import _dist, lower_bound, scan_values
-from .lloyd import _accumulate
+from .lloyd import _tile_total
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -68,28 +68,34 @@ def _yinyang_chunk(
     for t0 in range(lo, hi, TILE_ROWS):
         t1 = min(t0 + TILE_ROWS, hi)
         cnt = 0
-        for i in range(t0, t1):
+        # Slices of the tile, indexed from 0: no index wrap-around checks in the loops.
+        Xt = X[t0:t1]
+        lt = labels[t0:t1]
+        ut = upper[t0:t1]
+        lw = glower[t0:t1]
+        for r in range(t1 - t0):
             scan = first
             if not first:
-                a = labels[i]
-                u = upper[i] + move[a]
+                a = lt[r]
+                u = ut[r] + move[a]
                 low = np.inf
+                gl = lw[r]
                 for g in range(t):
-                    b = glower[i, g] - group_move[g]
-                    glower[i, g] = b
+                    b = gl[g] - group_move[g]
+                    gl[g] = b
                     low = min(low, b)
                 m = max(half_gaps[a], low)
                 if u * (1.0 + slack) >= m:
-                    u = _dist(X, centers, i, a)
+                    u = _dist(Xt, centers, r, a)
                     scan = u * (1.0 + slack) >= m
-                upper[i] = u
+                ut[r] = u
             if scan:
-                todo[cnt] = i
+                todo[cnt] = r
                 cnt += 1
         n_scanned += cnt
         if cnt > 0:
             vals = scan_values(
-                X, centers, centred, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm
+                Xt, centers, centred, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm
             )
             for q in range(cnt):
                 best[q] = np.inf
@@ -109,18 +115,17 @@ def _yinyang_chunk(
                     gsecond[g, q] = min(gsecond[g, q], max(gb, x))
                     gbest[g, q] = min(gb, x)
             for q in range(cnt):
-                i = todo[q]
+                r = todo[q]
                 j = lab[q]
-                upper[i] = _dist(X, centers, i, j)
+                ut[r] = _dist(Xt, centers, r, j)
                 for g in range(t):
                     # Within the label's own group the bound is to the other centres.
                     v = gsecond[g, q] if g == groups[j] else gbest[g, q]
-                    glower[i, g] = lower_bound(gemm, v, xnorm[q], radius, gemm_err)
-                if labels[i] != j:
-                    labels[i] = j
+                    lw[r, g] = lower_bound(gemm, v, xnorm[q], radius, gemm_err)
+                if lt[r] != j:
+                    lt[r] = j
                     n_changed += 1
-        for i in range(t0, t1):
-            inert += _accumulate(X, w, centers, i, labels[i], sums, wsums)
+        inert = _tile_total(X, w, centers, t0, t1 - t0, labels, sums, wsums, True, inert)
     return inert, n_changed, n_scanned
 
 
