@@ -34,16 +34,19 @@ ROW_MAJOR_MIN_FEATURES: int = 64
 #: rows costs more than it saves.
 SEED_TILES_BELOW_FEATURES: int = 16
 #: Distances use the GEMM-style kernel when features x clusters reach this (measured:
-#: below it, as for the tutorial's d=2, k=3, direct differences are faster and exact).
+#: below it, as for the tutorial's d=2, k=3, direct differences are faster).
 GEMM_MIN_WORK: int = 16
 #: Problems with fewer than this many n*k*d operations run on the serial kernels.
 SERIAL_MAX_WORK: int = 200_000
 #: ``algorithm="auto"`` picks Hamerly from this many clusters on, whatever the number of
-#: features. Measured (docs/benchmarks.md, the "Exact algorithms" table, Hamerly starting
-#: from Lloyd): Hamerly wins at k = 64 (2.2x) and 256 (1.18x), is about even at 1024 (+-4%
-#: between runs) and even or slower at k = 8 and 32, where runs are short and its bounds do
-#: not pay for the scan that sets them.
+#: features. Measured (docs/benchmarks.md, the "Exact algorithms" table, from the same
+#: start): Hamerly is 1.7x faster than Lloyd at k = 64, 1.9x at k = 256 and 1.5x at
+#: k = 1024; at k = 8 it is 25% slower and at k = 32 even: runs are short there, and its
+#: bounds do not pay for the scan that sets them.
 HAMERLY_MIN_CLUSTERS: int = 64
+#: ... and Yinyang from this many: 5-7% faster than Hamerly at k = 1024 in two runs of
+#: the benchmark, 3% slower at k = 256 and 15% slower at k = 64.
+YINYANG_MIN_CLUSTERS: int = 1024
 #: Yinyang's group bounds (8 bytes per row and group) are capped at this many bytes; its
 #: number of groups is k / 10 below the cap.
 YINYANG_MAX_BYTES: int = 64 * 2**20

@@ -74,12 +74,15 @@ def resolve_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
     """The exact algorithm ``"auto"`` stands for on data of this shape.
 
     Hamerly's bounds pay off once there are enough centres to skip (and runs long enough
-    to amortise the scan that sets them); see ``_config.HAMERLY_MIN_CLUSTERS``.
+    to amortise the scan that sets them), Yinyang's group bounds with many more; see
+    ``_config.HAMERLY_MIN_CLUSTERS`` and ``_config.YINYANG_MIN_CLUSTERS``.
     """
     if algorithm != "auto":
         return algorithm
     if n * k * d <= _config.SERIAL_MAX_WORK:
         return "lloyd"  # small problems: the serial Lloyd kernel, no bounds to keep
+    if k >= _config.YINYANG_MIN_CLUSTERS:
+        return "yinyang"
     if k >= _config.HAMERLY_MIN_CLUSTERS:
         return "hamerly"
     return "lloyd"

@@ -120,7 +120,8 @@ def test_auto_rule():
     assert resolve_algorithm("auto", 10**6, 2, 8) == "lloyd"
     assert resolve_algorithm("auto", 10**6, 8, 32) == "lloyd"
     assert resolve_algorithm("auto", 10**5, 128, 256) == "hamerly"
-    assert resolve_algorithm("auto", 10**5, 32, 1024) == "hamerly"
+    assert resolve_algorithm("auto", 10**5, 32, 1000) == "hamerly"
+    assert resolve_algorithm("auto", 10**5, 32, 1024) == "yinyang"
     assert resolve_algorithm("auto", 100, 16, 64) == "lloyd"  # small: the serial kernel
     assert resolve_algorithm("hamerly", 100, 2, 3) == "hamerly"
 
