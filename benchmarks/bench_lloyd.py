@@ -157,7 +157,7 @@ def fixed_work(threads: int, limits: dict[str, float], quick: bool) -> list[dict
         row["limit"] = math.nan if tiny else limit_ms(n, d, k, X.itemsize, limits)
         row["fastkmeans / limit"] = row["fastkmeans lloyd"] / row["limit"]
         row["input MiB"] = X.nbytes / 2**20
-        row["fastkmeans extra peak RSS MiB"] = extra_peak_rss(X, init, threads)
+        row["fastkmeans auto extra peak RSS MiB"] = extra_peak_rss(X, init, threads)
         rows.append(row)
         print(_short(row), flush=True)
     return rows
@@ -183,8 +183,9 @@ print((status("VmHWM") - before) / 1024)
 
 
 def extra_peak_rss(X: np.ndarray, init: np.ndarray, threads: int) -> float:
-    """Peak RSS a 20-iteration fit adds on top of the loaded input, in MiB, measured in a
-    fresh process (so no other library's peak is counted)."""
+    """Peak RSS a 20-iteration fit (``algorithm="auto"``, so Yinyang's capped bounds at
+    k >= 1024) adds on top of the loaded input, in MiB, measured in a fresh process (so
+    no other library's peak is counted)."""
     with tempfile.TemporaryDirectory() as tmp:
         xp, ip = os.path.join(tmp, "X.npy"), os.path.join(tmp, "init.npy")
         np.save(xp, X)

@@ -238,7 +238,9 @@ class KMeans(_BaseKMeans):
     verbose : int, default=0
     random_state : int, RandomState instance or None, default=None
     copy_x : bool, default=True
-    algorithm : {"lloyd", "elkan"}, default="lloyd"
+    algorithm : {"lloyd", "elkan", "auto", "hamerly", "yinyang"}, default="lloyd"
+        Any value of :class:`fastkmeans.KMeansParams`' ``algorithm``; ``"elkan"`` (not
+        implemented here) means ``"auto"``. All give Lloyd's result.
 
     Attributes
     ----------
