@@ -97,7 +97,8 @@ def _merge_labels(lab, t0, m, labels):
 def direct_column(xt, centers, j, acc):
     """IN xt (d,m) a transposed tile, centers (k,d), centre j; OUT acc[:m] the rows'
     squared distances to centre j, summed in X's dtype feature by feature. Every kernel that
-    must find Lloyd's direct labels (Hamerly's and Yinyang's scans) uses this loop."""
+    must find Lloyd's direct labels (Hamerly's and Yinyang's scans) uses this loop, and
+    k-means++ weighs its candidates with it."""
     d, m = xt.shape
     c = centers[j, 0]
     for r in range(m):

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, SEED_TILES_BELOW_FEATURES, TILE_ROWS
-from .lloyd import _transpose_tile
+from .lloyd import _transpose_tile, direct_column
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -126,15 +126,7 @@ def _candidate_tiles(X, w, closest, lo, hi, cand, pot):
         near = closest[t0 : t0 + m]  # slices: no index wrap-around checks in the loops
         wt = w[t0 : t0 + m]
         for t in range(n_trials):
-            c = cand[t, 0]
-            for r in range(m):
-                v = xt[0, r] - c
-                acc[r] = v * v
-            for f in range(1, d):
-                c = cand[t, f]
-                for r in range(m):
-                    v = xt[f, r] - c
-                    acc[r] += v * v
+            direct_column(xt, cand, t, acc)
             s = 0.0
             for r in range(m):
                 a = np.float64(acc[r])
