@@ -1,0 +1,107 @@
+"""``python -m benchmarks.tuning``: the measurements behind two constants in
+``fastkmeans/_config.py`` (not part of ``docs/benchmarks.md``).
+
+* ``ROW_MAJOR_MIN_FEATURES``: what transposing a tile costs against one read of the data,
+  by number of features.
+* ``SEED_TILES_BELOW_FEATURES``: greedy k-means++ with candidates weighed on transposed
+  tiles against row by row, by number of features. The switch is a compile-time constant,
+  so each side runs in a fresh process with the on-disk cache off.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+from numba import njit, prange
+
+from fastkmeans._config import FASTMATH, TILE_ROWS
+from fastkmeans._fit import chunk_bounds
+from fastkmeans.kernels.lloyd import _transpose_tile
+
+from .common import blobs
+
+
+@njit(parallel=True, fastmath=FASTMATH)
+def _transpose_all(X, bounds, out):
+    for c in prange(bounds.shape[0] - 1):
+        zero = np.zeros(X.shape[1], X.dtype)
+        tile = np.empty(TILE_ROWS * X.shape[1], X.dtype)
+        for t0 in range(bounds[c], bounds[c + 1], TILE_ROWS):
+            xt = _transpose_tile(X, t0, min(TILE_ROWS, bounds[c + 1] - t0), zero, tile)
+            out[c] += xt[0, 0]
+
+
+@njit(parallel=True, fastmath=FASTMATH)
+def _read_all(X, bounds, out):
+    for c in prange(bounds.shape[0] - 1):
+        s = 0.0
+        for i in range(bounds[c], bounds[c + 1]):
+            for f in range(X.shape[1]):
+                s += X[i, f]
+        out[c] += s
+
+
+def _best_ms(fn, repeats: int = 15) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * min(times)
+
+
+_SEED_CHILD = """
+import sys, time, numpy as np
+import fastkmeans._config as cfg
+cfg.SEED_TILES_BELOW_FEATURES = int(sys.argv[1])
+from fastkmeans._fit import chunk_bounds
+from fastkmeans._init import plusplus
+from benchmarks.common import blobs
+n, d, k = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+X = blobs(n, d, k)
+w, b = np.ones(n), chunk_bounds(n)
+plusplus(X, w, k, np.random.default_rng(0), b)
+ts = []
+for s in range(3):
+    t0 = time.perf_counter()
+    plusplus(X, w, k, np.random.default_rng(s), b)
+    ts.append(time.perf_counter() - t0)
+print(min(ts))
+"""
+
+
+def _seeding_s(tiles: bool, n: int, d: int, k: int) -> float:
+    env = {**os.environ, "FASTKMEANS_NO_CACHE": "1"}
+    below = str(10**6 if tiles else 0)
+    out = subprocess.run(
+        [sys.executable, "-c", _SEED_CHILD, below, str(n), str(d), str(k)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    print("transposing tiles, ms per pass: transpose / read")
+    for n, d in [(1_000_000, 2), (300_000, 8), (500_000, 16), (200_000, 32), (200_000, 128)]:
+        X = blobs(n, d, 8)
+        b = chunk_bounds(n)
+        out = np.zeros(b.shape[0] - 1)
+        tr = _best_ms(lambda X=X, b=b, out=out: _transpose_all(X, b, out))
+        rd = _best_ms(lambda X=X, b=b, out=out: _read_all(X, b, out))
+        print(f"  {n}x{d}: {tr:.2f} / {rd:.2f} = {tr / rd:.2f}", flush=True)
+    print("k-means++ seeding, s: tiles / rows")
+    for n, d, k in [(1_000_000, 2, 8), (300_000, 8, 32), (500_000, 16, 64), (200_000, 32, 256)]:
+        tiles, rows = _seeding_s(True, n, d, k), _seeding_s(False, n, d, k)
+        print(f"  {n}x{d} k={k}: {tiles:.3f} / {rows:.3f} = {tiles / rows:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
