@@ -45,30 +45,24 @@ def _exact(X, w, centers, i, j):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _set_label(labels, i, j):
-    """INOUT labels (n,). Sets labels[i] = j; returns 1 if that changed it, else 0."""
-    if labels[i] != j:
-        labels[i] = j
-        return 1
-    return 0
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _transpose_tile(X, t0, m, shift, tile):
     """IN X (n,d), rows t0..t0+m, shift (d,) (zeros or the data mean); OUT tile: a
     workspace of at least d*m elements, returned as the C-ordered (d, m) view holding
     (X[t0:t0+m] - shift).T, so that loops over rows run along contiguous memory."""
     d = X.shape[1]
     xt = tile.reshape(-1)[: d * m].reshape((d, m))
-    m16 = m // 16 * 16  # 16 rows at a time, written as 16-wide runs
-    for r0 in range(0, m16, 16):
+    rows = X[t0 : t0 + m]  # slices: indices from 0, no wrap-around checks in the loops
+    m8 = m // 8 * 8  # 8 rows at a time, written as 8-wide runs
+    for r0 in range(0, m8, 8):
+        block = rows[r0 : r0 + 8]
         for f in range(d):
             s = shift[f]
-            for r in range(r0, r0 + 16):
-                xt[f, r] = X[t0 + r, f] - s
-    for r in range(m16, m):
+            out = xt[f, r0 : r0 + 8]
+            for r in range(8):
+                out[r] = block[r, f] - s
+    for r in range(m8, m):
         for f in range(d):
-            xt[f, r] = X[t0 + r, f] - shift[f]
+            xt[f, r] = rows[r, f] - shift[f]
     return xt
 
 
@@ -86,10 +80,14 @@ def _keep_lower(j, v, best, lab, m):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _merge_labels(lab, t0, m, labels):
-    """IN lab (m,) the labels of rows t0..t0+m; INOUT labels (n,). Returns how many changed."""
+    """IN lab (m,) the labels of rows t0..t0+m; INOUT labels (n,). Returns how many changed.
+    Branch-free, every label stored, so that LLVM vectorises it."""
+    out = labels[t0 : t0 + m]
     changed = 0
     for r in range(m):
-        changed += _set_label(labels, t0 + r, lab[r])
+        j = lab[r]
+        changed += out[r] != j
+        out[r] = j
     return changed
 
 
