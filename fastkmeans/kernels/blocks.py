@@ -21,7 +21,7 @@ from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
-from .lloyd import _direct_chunk, _gemm_chunk, centre_on
+from .lloyd import _direct_chunk, _gemm_chunk, centre_on, tile_labels
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -122,34 +122,31 @@ def _nearest_rows_direct(X, w, cands, offset, start, stop, closest, nearest):
 def _nearest_rows_gemm(
     X, w, cands, centred, half_norms, mean, offset, start, stop, closest, nearest, tile, dots
 ):
-    """As :func:`_nearest_rows_direct`, with the nearest new candidate found from tile
-    products (``centred``/``half_norms`` from :func:`centre_on`) and its exact distance then
-    compared with ``closest``. Workspace tile (TILE,d), dots (TILE,m)."""
-    m, d = cands.shape
+    """As :func:`_nearest_rows_direct`, with the nearest new candidate of each tile's rows
+    found as Lloyd's kernel finds labels (:func:`.lloyd.tile_labels`, from ``centred`` and
+    ``half_norms`` of :func:`centre_on`), and its exact distance then compared with
+    ``closest``. Workspace tile (TILE,d), dots (TILE,m)."""
+    d = X.shape[1]
+    best = np.empty(TILE_ROWS, dtype=X.dtype)
+    lab = np.empty(TILE_ROWS, dtype=np.int32)
     pot = 0.0
     for t0 in range(start, stop, TILE_ROWS):
         r_n = min(TILE_ROWS, stop - t0)
+        tile_labels(X, centred, half_norms, mean, t0, r_n, tile, dots, best, lab)
+        rows = X[t0 : t0 + r_n]  # slices: indices from 0, no wrap-around checks
+        near = closest[t0 : t0 + r_n]
+        idx = nearest[t0 : t0 + r_n]
+        wt = w[t0 : t0 + r_n]
         for r in range(r_n):
-            for f in range(d):
-                tile[r, f] = X[t0 + r, f] - mean[f]
-        np.dot(tile[:r_n], centred.T, dots[:r_n])
-        for r in range(r_n):
-            i = t0 + r
-            best_v = np.inf
-            best_j = 0
-            for j in range(m):
-                v = half_norms[j] - dots[r, j]
-                if v < best_v:
-                    best_v = v
-                    best_j = j
+            j = lab[r]
             s = 0.0
             for f in range(d):
-                t = np.float64(X[i, f]) - np.float64(cands[best_j, f])
+                t = np.float64(rows[r, f]) - np.float64(cands[j, f])
                 s += t * t
-            if s < closest[i]:
-                closest[i] = s
-                nearest[i] = offset + best_j
-            pot += w[i] * closest[i]
+            if s < near[r]:
+                near[r] = s
+                idx[r] = offset + j
+            pot += wt[r] * near[r]
     return pot
 
 

@@ -259,6 +259,19 @@ def _argmin_row_major(X, centred, half_norms, mean, t0, m, tile, dots, lab):
         lab[r] = j0
 
 
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def tile_labels(X, centred, half_norms, mean, t0, m, tile, dots, best, lab):
+    """IN X (n,d), centred = centers - mean (k,d), half_norms = 0.5 ||centred||^2 (k,),
+    mean (d,), rows t0..t0+m; OUT lab (m,) int32 the rows' nearest centres (ties to the
+    lowest index); workspaces tile, dots of at least TILE*d and TILE*k elements, best
+    (TILE,). One BLAS call and an argmin, laid out by :func:`_argmin_transposed` for few
+    features, by :func:`_argmin_row_major` for many (``ROW_MAJOR_MIN_FEATURES``)."""
+    if X.shape[1] >= ROW_MAJOR_MIN_FEATURES:
+        _argmin_row_major(X, centred, half_norms, mean, t0, m, tile, dots, lab)
+    else:
+        _argmin_transposed(X, centred, half_norms, mean, t0, m, tile, dots, best, lab)
+
+
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _gemm_chunk(
     X,
@@ -281,9 +294,7 @@ def _gemm_chunk(
     OUT sums (k,d) f8, wsums (k,) f8 (zeroed here); workspaces tile and dots of at least
     TILE*d and TILE*k elements (any C-contiguous shape). Returns (inertia, labels changed).
 
-    Per tile, one BLAS call and an argmin: laid out by :func:`_argmin_transposed` for few
-    features, by :func:`_argmin_row_major` for many (``ROW_MAJOR_MIN_FEATURES``)."""
-    d = X.shape[1]
+    Per tile, one BLAS call and an argmin (:func:`tile_labels`)."""
     if accumulate:
         sums[:] = 0.0
         wsums[:] = 0.0
@@ -293,10 +304,7 @@ def _gemm_chunk(
     lab = np.empty(TILE_ROWS, dtype=np.int32)
     for t0 in range(start, stop, TILE_ROWS):
         m = min(TILE_ROWS, stop - t0)
-        if d >= ROW_MAJOR_MIN_FEATURES:
-            _argmin_row_major(X, centred, half_norms, mean, t0, m, tile, dots, lab)
-        else:
-            _argmin_transposed(X, centred, half_norms, mean, t0, m, tile, dots, best, lab)
+        tile_labels(X, centred, half_norms, mean, t0, m, tile, dots, best, lab)
         changed += _merge_labels(lab, t0, m, labels)
         inertia = _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia)
     return inertia, changed
