@@ -41,12 +41,12 @@ GEMM_MIN_WORK: int = 16
 SERIAL_MAX_WORK: int = 200_000
 #: ``algorithm="auto"`` picks Hamerly from this many clusters on, whatever the number of
 #: features. Measured (docs/benchmarks.md, the "Exact algorithms" table, from the same
-#: start): Hamerly is 1.7x faster than Lloyd at k = 64, 1.9x at k = 256 and 1.5x at
-#: k = 1024; at k = 8 it is 12% slower and at k = 32 3% slower: runs are short there,
+#: start): Hamerly is 1.7x faster than Lloyd at k = 64, 1.9x at k = 256 and 1.4x at
+#: k = 1024; at k = 8 it is 23% slower and at k = 32 7% slower: runs are short there,
 #: and its bounds do not pay for the scan that sets them.
 HAMERLY_MIN_CLUSTERS: int = 64
-#: ... and Yinyang from this many: 4-7% faster than Hamerly at k = 1024 in three runs of
-#: the benchmark, even at k = 256 and 15-19% slower at k = 64.
+#: ... and Yinyang from this many: 4-11% faster than Hamerly at k = 1024 in four runs of
+#: the benchmark, even to 5% slower at k = 256 and 15-23% slower at k = 64.
 YINYANG_MIN_CLUSTERS: int = 1024
 #: Yinyang's group bounds (8 bytes per row and group) are capped at this many bytes; its
 #: number of groups is k / 10 below the cap.
