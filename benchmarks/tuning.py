@@ -4,8 +4,11 @@
 * ``ROW_MAJOR_MIN_FEATURES``: what transposing a tile costs against one read of the data,
   by number of features.
 * ``SEED_TILES_BELOW_FEATURES``: greedy k-means++ with candidates weighed on transposed
-  tiles against row by row, by number of features. The switch is a compile-time constant,
-  so each side runs in a fresh process with the on-disk cache off.
+  tiles against row by row, by number of features.
+* ``FOUR_CANDIDATES_FROM_FEATURES``: row by row, four candidates at a time against one.
+
+The seeding switches are compile-time constants, so each side runs in a fresh process with
+the on-disk cache off.
 """
 
 from __future__ import annotations
@@ -58,11 +61,11 @@ def _best_ms(fn, repeats: int = 15) -> float:
 _SEED_CHILD = """
 import sys, time, numpy as np
 import fastkmeans._config as cfg
-cfg.SEED_TILES_BELOW_FEATURES = int(sys.argv[1])
+setattr(cfg, sys.argv[1], int(sys.argv[2]))
 from fastkmeans._fit import chunk_bounds
 from fastkmeans._init import plusplus
 from benchmarks.common import blobs
-n, d, k = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+n, d, k = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 X = blobs(n, d, k)
 w, b = np.ones(n), chunk_bounds(n)
 plusplus(X, w, k, np.random.default_rng(0), b)
@@ -75,11 +78,11 @@ print(min(ts))
 """
 
 
-def _seeding_s(tiles: bool, n: int, d: int, k: int) -> float:
+def _seeding_s(constant: str, value: int, n: int, d: int, k: int) -> float:
+    """Best of three k-means++ seedings in a fresh process with ``_config.constant = value``."""
     env = {**os.environ, "FASTKMEANS_NO_CACHE": "1"}
-    below = str(10**6 if tiles else 0)
     out = subprocess.run(
-        [sys.executable, "-c", _SEED_CHILD, below, str(n), str(d), str(k)],
+        [sys.executable, "-c", _SEED_CHILD, constant, str(value), str(n), str(d), str(k)],
         capture_output=True,
         text=True,
         check=True,
@@ -99,8 +102,15 @@ def main() -> None:
         print(f"  {n}x{d}: {tr:.2f} / {rd:.2f} = {tr / rd:.2f}", flush=True)
     print("k-means++ seeding, s: tiles / rows")
     for n, d, k in [(1_000_000, 2, 8), (300_000, 8, 32), (500_000, 16, 64), (200_000, 32, 256)]:
-        tiles, rows = _seeding_s(True, n, d, k), _seeding_s(False, n, d, k)
+        tiles = _seeding_s("SEED_TILES_BELOW_FEATURES", 10**6, n, d, k)
+        rows = _seeding_s("SEED_TILES_BELOW_FEATURES", 0, n, d, k)
         print(f"  {n}x{d} k={k}: {tiles:.3f} / {rows:.3f} = {tiles / rows:.2f}", flush=True)
+    print("k-means++ seeding row by row, s: four candidates at a time / one")
+    for d in (32, 48, 64, 128):
+        n, k = 200_000, 256
+        four = _seeding_s("FOUR_CANDIDATES_FROM_FEATURES", 0, n, d, k)
+        one = _seeding_s("FOUR_CANDIDATES_FROM_FEATURES", 10**6, n, d, k)
+        print(f"  {n}x{d} k={k}: {four:.3f} / {one:.3f} = {four / one:.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -25,15 +25,20 @@ MAX_CHUNKS: int = 64
 TILE_ROWS: int = 256
 #: From this many features on, the GEMM-style kernel keeps tiles row-major (the argmin
 #: runs along each row); below it, tiles are transposed so that the argmin runs across
-#: rows in SIMD. ``python -m benchmarks.tuning`` measured transposing (one run) at 0.7-1.2x
-#: of one read of the data up to d = 16, 2.0x at d = 32 and 5.9x at d = 128, where the GEMM
+#: rows in SIMD. ``python -m benchmarks.tuning`` measured transposing (one run) at 0.5-1.0x
+#: of one read of the data up to d = 16, 1.65x at d = 32 and 5.7x at d = 128, where the GEMM
 #: dominates anyway.
 ROW_MAJOR_MIN_FEATURES: int = 64
 #: k-means++ weighs its candidates on transposed tiles below this many features, row by
 #: row from it on. ``python -m benchmarks.tuning`` measured tiles against rows (one run)
-#: at 0.32x the time at d = 2 and 0.66x at d = 8, but 1.29x at d = 16 and 1.34x at d = 32,
+#: at 0.30x the time at d = 2 and 0.65x at d = 8, but 1.25x at d = 16 and 1.65x at d = 32,
 #: where transposing the rows costs more than it saves.
 SEED_TILES_BELOW_FEATURES: int = 16
+#: From this many features on, the row-by-row k-means++ kernel weighs its candidates four
+#: at a time (one load of each feature for four sums). ``python -m benchmarks.tuning``
+#: measured four at a time against one (one run, k = 256) at 1.02x the time at d = 32 and
+#: 1.17x at d = 48, but 0.93x at d = 64 and 0.85x at d = 128.
+FOUR_CANDIDATES_FROM_FEATURES: int = 64
 #: Distances use the GEMM-style kernel when features x clusters reach this (measured:
 #: below it, as for the tutorial's d=2, k=3, direct differences are faster).
 GEMM_MIN_WORK: int = 16

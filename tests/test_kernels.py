@@ -157,10 +157,15 @@ def naive_plusplus(X, w, first_u, trial_u):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n", [50, 5000])
-@pytest.mark.parametrize("d", [3, _config.SEED_TILES_BELOW_FEATURES + 4])  # both layouts
+# Every layout: transposed tiles, rows one candidate at a time, rows four at a time (five
+# trials: one block of four and one left over).
+@pytest.mark.parametrize(
+    "d",
+    [3, _config.SEED_TILES_BELOW_FEATURES + 4, _config.FOUR_CANDIDATES_FROM_FEATURES + 2],
+)
 def test_kmeans_plusplus_matches_naive(dtype, n, d):
     X, _, w = _data(n, d, 1, dtype, seed=5)
-    k, trials = 6, 3
+    k, trials = 6, 5
     rng = np.random.default_rng(7)
     first_u, trial_u = float(rng.random()), rng.random((k - 1, trials))
     expected = naive_plusplus(X, w, first_u, trial_u)

@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._config import FASTMATH, NUMBA_CACHE, SEED_TILES_BELOW_FEATURES, TILE_ROWS
+from .._config import (
+    FASTMATH,
+    FOUR_CANDIDATES_FROM_FEATURES,
+    NUMBA_CACHE,
+    SEED_TILES_BELOW_FEATURES,
+    TILE_ROWS,
+)
 from .lloyd import _transpose_tile, direct_column
 
 
@@ -78,31 +84,91 @@ def _take_chunk(w, closest, dstore, lo, hi, t):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _candidate_chunk(X, w, closest, lo, hi, cand, dstore, pot):
-    """IN X (n,d), w (n,) f8, closest (n,) f8, rows lo..hi, cand (L,d) the candidates' rows;
-    OUT dstore (n,L) squared distances to the candidates (rows lo..hi), pot (L,) f8: the
-    chunk's potential if each candidate were added. Row by row, each row read once for
-    all L candidates; the loops index slices from 0 (no index wrap-around checks)."""
+def _weigh(out, pot, r, t, s, wr, cr):
+    """OUT out[r, t] = s, the squared distance of row r to candidate t; INOUT pot[t] += the
+    row's weighted potential were t added (its current one cr, or s if lower)."""
+    out[r, t] = s
+    d2 = np.float64(s)
+    pot[t] += wr * (d2 if d2 < cr else cr)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _candidates_one(rows, wc, near, cand, out, pot):
+    """IN rows (m,d), wc (m,) f8 their weights, near (m,) f8 their current potentials,
+    cand (L,d); OUT out (m,L) squared distances, INOUT pot (L,) f8 (see
+    :func:`_candidate_chunk`). One candidate at a time."""
     n_trials, d = cand.shape
-    for t in range(n_trials):
-        pot[t] = 0.0
-    rows = X[lo:hi]
-    wc = w[lo:hi]
-    near = closest[lo:hi]
-    out = dstore[lo:hi]
-    for r in range(hi - lo):
+    for r in range(rows.shape[0]):
         x = rows[r]
         wr = wc[r]
         cr = near[r]
         for t in range(n_trials):
             c = cand[t]
-            s = X.dtype.type(0)
+            s = rows.dtype.type(0)
             for f in range(d):
                 v = x[f] - c[f]
                 s += v * v
-            out[r, t] = s
-            d2 = np.float64(s)
-            pot[t] += wr * (d2 if d2 < cr else cr)
+            _weigh(out, pot, r, t, s, wr, cr)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _candidates_four(rows, wc, near, cand, out, pot):
+    """As :func:`_candidates_one`, four candidates at a time: each feature is loaded once
+    for four independent sums."""
+    n_trials, d = cand.shape
+    zero = rows.dtype.type(0)
+    four = n_trials // 4 * 4
+    for r in range(rows.shape[0]):
+        x = rows[r]
+        wr = wc[r]
+        cr = near[r]
+        for t in range(0, four, 4):
+            c0 = cand[t]
+            c1 = cand[t + 1]
+            c2 = cand[t + 2]
+            c3 = cand[t + 3]
+            s0 = zero
+            s1 = zero
+            s2 = zero
+            s3 = zero
+            for f in range(d):
+                xf = x[f]
+                v0 = xf - c0[f]
+                v1 = xf - c1[f]
+                v2 = xf - c2[f]
+                v3 = xf - c3[f]
+                s0 += v0 * v0
+                s1 += v1 * v1
+                s2 += v2 * v2
+                s3 += v3 * v3
+            _weigh(out, pot, r, t, s0, wr, cr)
+            _weigh(out, pot, r, t + 1, s1, wr, cr)
+            _weigh(out, pot, r, t + 2, s2, wr, cr)
+            _weigh(out, pot, r, t + 3, s3, wr, cr)
+        for t in range(four, n_trials):
+            c = cand[t]
+            s = zero
+            for f in range(d):
+                v = x[f] - c[f]
+                s += v * v
+            _weigh(out, pot, r, t, s, wr, cr)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _candidate_chunk(X, w, closest, lo, hi, cand, dstore, pot):
+    """IN X (n,d), w (n,) f8, closest (n,) f8, rows lo..hi, cand (L,d) the candidates' rows;
+    OUT dstore (n,L) squared distances to the candidates (rows lo..hi), pot (L,) f8: the
+    chunk's potential if each candidate were added. Row by row, each row read once for
+    all L candidates: one at a time (:func:`_candidates_one`), or four at a time from
+    ``FOUR_CANDIDATES_FROM_FEATURES`` features on (:func:`_candidates_four`). The loops
+    index slices from 0 (no index wrap-around checks)."""
+    for t in range(cand.shape[0]):
+        pot[t] = 0.0
+    args = (X[lo:hi], w[lo:hi], closest[lo:hi], cand, dstore[lo:hi], pot)
+    if X.shape[1] >= FOUR_CANDIDATES_FROM_FEATURES:
+        _candidates_four(*args)
+    else:
+        _candidates_one(*args)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
