@@ -94,19 +94,47 @@ def _merge_labels(lab, t0, m, labels):
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def direct_column(xt, centers, j, acc):
     """IN xt (d,m) a transposed tile, centers (k,d), centre j; OUT acc[:m] the rows'
-    squared distances to centre j, summed in X's dtype feature by feature. Every kernel that
+    squared distances to centre j, summed in X's dtype, four features per pass over the
+    rows (one load and store of acc for four squares), then one by one. Every kernel that
     must find Lloyd's direct labels (Hamerly's and Yinyang's scans) uses this loop, and
     k-means++ weighs its candidates with it."""
     d, m = xt.shape
-    c = centers[j, 0]
-    for r in range(m):
-        t = xt[0, r] - c
-        acc[r] = t * t
-    for f in range(1, d):
-        c = centers[j, f]
-        for r in range(m):
-            t = xt[f, r] - c
-            acc[r] += t * t
+    c = centers[j]
+    d4 = d // 4 * 4
+    for f in range(0, d4, 4):
+        x0 = xt[f]
+        x1 = xt[f + 1]
+        x2 = xt[f + 2]
+        x3 = xt[f + 3]
+        c0 = c[f]
+        c1 = c[f + 1]
+        c2 = c[f + 2]
+        c3 = c[f + 3]
+        if f == 0:
+            for r in range(m):
+                t0 = x0[r] - c0
+                t1 = x1[r] - c1
+                t2 = x2[r] - c2
+                t3 = x3[r] - c3
+                acc[r] = (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
+        else:
+            for r in range(m):
+                t0 = x0[r] - c0
+                t1 = x1[r] - c1
+                t2 = x2[r] - c2
+                t3 = x3[r] - c3
+                acc[r] += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
+    for f in range(d4, d):
+        x0 = xt[f]
+        c0 = c[f]
+        if f == 0:
+            for r in range(m):
+                t0 = x0[r] - c0
+                acc[r] = t0 * t0
+        else:
+            for r in range(m):
+                t0 = x0[r] - c0
+                acc[r] += t0 * t0
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
