@@ -26,18 +26,18 @@ TILE_ROWS: int = 256
 #: From this many features on, the GEMM-style kernel keeps tiles row-major (the argmin
 #: runs along each row); below it, tiles are transposed so that the argmin runs across
 #: rows in SIMD. ``python -m benchmarks.tuning`` measured transposing (one run) at 0.5-1.0x
-#: of one read of the data up to d = 16, 1.65x at d = 32 and 5.7x at d = 128, where the GEMM
+#: of one read of the data up to d = 16, 1.56x at d = 32 and 5.7x at d = 128, where the GEMM
 #: dominates anyway.
 ROW_MAJOR_MIN_FEATURES: int = 64
 #: k-means++ weighs its candidates on transposed tiles below this many features, row by
 #: row from it on. ``python -m benchmarks.tuning`` measured tiles against rows (one run)
-#: at 0.30x the time at d = 2 and 0.65x at d = 8, but 1.25x at d = 16 and 1.65x at d = 32,
+#: at 0.28x the time at d = 2 and 0.66x at d = 8, but 1.26x at d = 16 and 1.51x at d = 32,
 #: where transposing the rows costs more than it saves.
 SEED_TILES_BELOW_FEATURES: int = 16
 #: From this many features on, the row-by-row k-means++ kernel weighs its candidates four
 #: at a time (one load of each feature for four sums). ``python -m benchmarks.tuning``
-#: measured four at a time against one (one run, k = 256) at 1.02x the time at d = 32 and
-#: 1.17x at d = 48, but 0.93x at d = 64 and 0.85x at d = 128.
+#: measured four at a time against one (one run, k = 256) at 0.98x the time at d = 32 and
+#: 1.13x at d = 48, then 0.91x at d = 64 and 0.83x at d = 128.
 FOUR_CANDIDATES_FROM_FEATURES: int = 64
 #: Distances use the GEMM-style kernel when features x clusters reach this (measured:
 #: below it, as for the tutorial's d=2, k=3, direct differences are faster).
@@ -46,12 +46,12 @@ GEMM_MIN_WORK: int = 16
 SERIAL_MAX_WORK: int = 200_000
 #: ``algorithm="auto"`` picks Hamerly from this many clusters on, whatever the number of
 #: features. Measured (docs/benchmarks.md, the "Exact algorithms" table, from the same
-#: start): Hamerly is 1.7x faster than Lloyd at k = 64, 1.9x at k = 256 and 1.4x at
-#: k = 1024; at k = 8 it is 23% slower and at k = 32 7% slower: runs are short there,
+#: start): Hamerly is 1.7x faster than Lloyd at k = 64, 1.9x at k = 256 and 1.5x at
+#: k = 1024; at k = 8 it is 25% slower and at k = 32 10% slower: runs are short there,
 #: and its bounds do not pay for the scan that sets them.
 HAMERLY_MIN_CLUSTERS: int = 64
-#: ... and Yinyang from this many: 4-11% faster than Hamerly at k = 1024 in four runs of
-#: the benchmark, even to 5% slower at k = 256 and 15-23% slower at k = 64.
+#: ... and Yinyang from this many: 0-11% faster than Hamerly at k = 1024 in seven runs of
+#: the benchmark, within 9% either way at k = 256 and 15-23% slower at k = 64.
 YINYANG_MIN_CLUSTERS: int = 1024
 #: Yinyang's group bounds (8 bytes per row and group) are capped at this many bytes; its
 #: number of groups is k / 10 below the cap.
