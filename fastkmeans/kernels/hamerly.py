@@ -94,12 +94,7 @@ def _hamerly_chunk(
     X,
     w,
     centers,
-    centred,
-    half_norms,
-    mean,
-    radius,
-    gemm_err,
-    gemm,
+    scan,
     half_gaps,
     move,
     max_move,
@@ -121,6 +116,7 @@ def _hamerly_chunk(
     are scanned together (:func:`scan_values`: one GEMM, or direct differences, as the
     engine's Lloyd kernel does); then the tile is accumulated in row order, so the sums
     are Lloyd's whenever the labels are."""
+    centred, half_norms, mean, radius, gemm_err, gemm = scan
     k, d = centers.shape
     sums[:] = 0.0
     wsums[:] = 0.0
@@ -190,12 +186,7 @@ def hamerly_step(
     X,
     w,
     centers,
-    centred,
-    half_norms,
-    mean,
-    radius,
-    gemm_err,
-    gemm,
+    scan,
     half_gaps,
     move,
     max_move,
@@ -213,10 +204,11 @@ def hamerly_step(
     changed,
     scanned,
 ):
-    """IN X (n,d), w (n,) f8, centers (k,d), centred = centers - mean (k,d) and
-    half_norms = 0.5 ||centred||^2 (k,) in X's dtype, mean (d,), radius = max ||centred||
-    (f8), gemm_err (f8, the relative rounding of the GEMM-style distances), gemm (scan
-    with BLAS, else direct differences), half_gaps (k,) f8, move (k,) f8 (how far each
+    """IN X (n,d), w (n,) f8, centers (k,d), scan = (centred, half_norms, mean, radius,
+    gemm_err, gemm): centred = centers - mean (k,d) and half_norms = 0.5 ||centred||^2
+    (k,) in X's dtype, mean (d,), radius = max ||centred|| (f8), gemm_err (f8, the
+    relative rounding of the GEMM-style distances), gemm (scan with GEMM-style values,
+    else direct differences); half_gaps (k,) f8, move (k,) f8 (how far each
     centre moved since the bounds were set), max_move f8, argmax_move, second_move f8,
     first (bounds not yet set: scan every row), slack f8, bounds (n_chunks+1,);
     INOUT labels (n,), upper (n,) f8, lower (n,) f8;
@@ -228,12 +220,7 @@ def hamerly_step(
             X,
             w,
             centers,
-            centred,
-            half_norms,
-            mean,
-            radius,
-            gemm_err,
-            gemm,
+            scan,
             half_gaps,
             move,
             max_move,

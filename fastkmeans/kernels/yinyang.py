@@ -29,12 +29,7 @@ def _yinyang_chunk(
     X,
     w,
     centers,
-    centred,
-    half_norms,
-    mean,
-    radius,
-    gemm_err,
-    gemm,
+    scan,
     groups,
     half_gaps,
     move,
@@ -50,6 +45,7 @@ def _yinyang_chunk(
     wsums,
 ):
     """One chunk of :func:`yinyang_step`. Returns (inertia, labels changed, rows scanned)."""
+    centred, half_norms, mean, radius, gemm_err, gemm = scan
     k, d = centers.shape
     t = glower.shape[1]
     sums[:] = 0.0
@@ -134,12 +130,7 @@ def yinyang_step(
     X,
     w,
     centers,
-    centred,
-    half_norms,
-    mean,
-    radius,
-    gemm_err,
-    gemm,
+    scan,
     groups,
     half_gaps,
     move,
@@ -156,8 +147,8 @@ def yinyang_step(
     changed,
     scanned,
 ):
-    """IN X (n,d), w (n,) f8, centers (k,d), centred, half_norms, mean, radius, gemm_err,
-    gemm as in :func:`.hamerly.hamerly_step`; groups (k,) the group of each centre,
+    """IN X (n,d), w (n,) f8, centers (k,d), scan (centred, half_norms, mean, radius,
+    gemm_err, gemm) as in :func:`.hamerly.hamerly_step`; groups (k,) the group of each centre,
     half_gaps (k,) f8, move (k,) f8 and group_move (t,) f8 (each centre's move since the
     bounds were set and the largest within each group), first (bounds not yet set: scan
     every row), slack f8, bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8,
@@ -169,12 +160,7 @@ def yinyang_step(
             X,
             w,
             centers,
-            centred,
-            half_norms,
-            mean,
-            radius,
-            gemm_err,
-            gemm,
+            scan,
             groups,
             half_gaps,
             move,
