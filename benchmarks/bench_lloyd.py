@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 import fastkmeans as fk
-from fastkmeans._fit import chunk_bounds
-from fastkmeans._init import plusplus
+from fastkmeans._seeding import plusplus_rows
 
 from .common import blobs, inertia64, limit_ms, median_time
 
@@ -227,7 +226,7 @@ def convergence(threads: int, quick: bool) -> list[dict[str, Any]]:
             row[f"{lib} s"] = float(np.mean(times))
             row[f"{lib} inertia"] = float(np.mean(inertias))
         t0 = time.perf_counter()
-        plusplus(X, np.ones(len(X)), k, np.random.default_rng(0), chunk_bounds(len(X)))
+        plusplus_rows(X, np.ones(len(X)), k, np.random.default_rng(0))
         row["fastkmeans seeding s"] = time.perf_counter() - t0
         peer_names = [p for p in peers if f"{p} s" in row]
         best = min(peer_names, key=lambda p: row[f"{p} s"])
@@ -242,7 +241,7 @@ def convergence(threads: int, quick: bool) -> list[dict[str, Any]]:
 def algorithms(threads: int, quick: bool) -> list[dict[str, Any]]:
     """fastkmeans' exact algorithms from the same initial centroids to convergence
     (tol=1e-4): the measurements behind ``algorithm="auto"``."""
-    from fastkmeans._fit import resolve_algorithm
+    from fastkmeans._assign import resolve_algorithm
 
     rows = []
     for name, n, d, k, dtype in QUICK_CASES if quick else CASES:

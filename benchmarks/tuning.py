@@ -21,8 +21,8 @@ import time
 import numpy as np
 from numba import njit, prange
 
+from fastkmeans._assign import chunk_bounds
 from fastkmeans._config import FASTMATH, TILE_ROWS
-from fastkmeans._fit import chunk_bounds
 from fastkmeans.kernels.lloyd import _transpose_tile
 
 from .common import blobs
@@ -62,17 +62,17 @@ _SEED_CHILD = """
 import sys, time, numpy as np
 import fastkmeans._config as cfg
 setattr(cfg, sys.argv[1], int(sys.argv[2]))
-from fastkmeans._fit import chunk_bounds
-from fastkmeans._init import plusplus
+from fastkmeans._assign import chunk_bounds
+from fastkmeans._seeding import plusplus_rows
 from benchmarks.common import blobs
 n, d, k = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 X = blobs(n, d, k)
 w, b = np.ones(n), chunk_bounds(n)
-plusplus(X, w, k, np.random.default_rng(0), b)
+plusplus_rows(X, w, k, np.random.default_rng(0))
 ts = []
 for s in range(3):
     t0 = time.perf_counter()
-    plusplus(X, w, k, np.random.default_rng(s), b)
+    plusplus_rows(X, w, k, np.random.default_rng(s))
     ts.append(time.perf_counter() - t0)
 print(min(ts))
 """

@@ -12,81 +12,31 @@ Loops here run over steps, never over samples.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _config
-from ._fit import Engine, _progress, chunk_bounds, normalize_rows, prepare, runs_for
-from ._init import plusplus, random_rows
+from ._assign import Planner, nearest
+from ._lloyd import RunResult
+from ._seeding import plusplus_rows, random_rows
+from ._sources.base import BlockSource
 from ._threads import thread_limit
 from ._validation import (
     as_float_array,
     as_initial_centers,
     as_sample_weight,
     check_features,
-    check_n_clusters,
+    normalize_rows,
 )
+from .errors import warn
 from .kernels.minibatch import minibatch_step, minibatch_step_serial
-from .model import FitHistory, KMeansModel
-from .params import MiniBatchKMeansParams
 
 F8 = NDArray[np.float64]
 Floats = NDArray[np.floating]
 Printer = Callable[[str], None]
-
-
-class RowSource(Protocol):
-    """What the driver needs from the data: its shape, random rows, and full passes."""
-
-    n: int
-    d: int
-    dtype: type
-
-    def take(self, idx: NDArray[np.intp]) -> Floats: ...
-
-    def mean_variance(self) -> float: ...
-
-    def assign(
-        self, centers: Floats, w: F8 | None, n_threads: int | None
-    ) -> tuple[NDArray[np.int64], float]: ...
-
-
-class InMemory:
-    """A validated in-memory array as a :class:`RowSource`."""
-
-    def __init__(self, X: Floats) -> None:
-        self.X = X
-        self.n, self.d = X.shape
-        self.dtype = X.dtype.type
-
-    def take(self, idx: NDArray[np.intp]) -> Floats:
-        return np.take(self.X, idx, axis=0)
-
-    def mean_variance(self) -> float:
-        from ._fit import chunk_bounds, column_stats
-
-        return float(column_stats(self.X, chunk_bounds(self.X.shape[0]))[1].mean())
-
-    def assign(
-        self, centers: Floats, w: F8 | None, n_threads: int | None
-    ) -> tuple[NDArray[np.int64], float]:
-        return assign_rows(self.X, centers, w, n_threads)
-
-
-def assign_rows(
-    X: Floats, centers: Floats, w: F8 | None, n_threads: int | None
-) -> tuple[NDArray[np.int64], float]:
-    """Nearest-centre labels of the rows of ``X`` and their weighted inertia."""
-    w = np.ones(X.shape[0]) if w is None else w
-    engine = Engine(X, w, centers.shape[0], accumulate=False)
-    labels = np.full(X.shape[0], -1, dtype=np.intp)
-    with thread_limit(n_threads, single_thread_blas=engine.gemm):
-        inertia, _ = engine.step(np.ascontiguousarray(centers, dtype=X.dtype), labels, False)
-    return labels.astype(np.int64, copy=False), inertia
 
 
 def batch_bounds(b: int) -> NDArray[np.intp]:
@@ -204,7 +154,7 @@ class EarlyStopping:
         return None
 
 
-def init_size_for(params: MiniBatchKMeansParams, n: int, b: int) -> int:
+def init_size_for(params: Any, n: int, b: int) -> int:
     """Rows used for seeding, scikit-learn's rule (warns when ``init_size`` < k)."""
     k = params.n_clusters
     size = params.init_size
@@ -213,159 +163,122 @@ def init_size_for(params: MiniBatchKMeansParams, n: int, b: int) -> int:
         if size < k:
             size = 3 * k
     elif size < k:
-        warnings.warn(
+        warn(
             f"init_size={size} should be larger than n_clusters={k}. Setting it to "
             f"min(3*n_clusters, n_samples)",
             RuntimeWarning,
-            stacklevel=5,
         )
         size = 3 * k
     return min(size, n)
 
 
 def seed_centers(
-    params: MiniBatchKMeansParams,
-    data: RowSource,
-    w: F8 | None,
-    init_size: int,
-    rng: np.random.Generator,
+    params: Any, source: BlockSource, w: F8 | None, init_size: int, rng: np.random.Generator
 ) -> Floats:
     """One seeding on ``init_size`` random rows (all rows when there are no more)."""
     k = params.n_clusters
     if isinstance(params.init, np.ndarray):
-        centers = as_initial_centers(params.init, k, data.d, data.dtype)
-        return normalize_rows(centers, "init") if params.metric == "cosine" else centers
-    idx = rng.integers(0, data.n, init_size) if init_size < data.n else np.arange(data.n)
-    Xs = data.take(idx)
+        centers = as_initial_centers(params.init, k, source.d, source.dtype)
+        return normalize_rows(centers, "init") if source.cosine else centers
+    n = source.n
+    idx = rng.integers(0, n, init_size) if init_size < n else np.arange(n)
+    Xs = source.rows(idx)
     ws = np.ones(idx.shape[0]) if w is None else w[idx]
     if not (ws > 0).any():
         ws = np.ones(idx.shape[0])
     if params.init == "random":
-        rows = random_rows(Xs, ws, k, rng)
+        rows = random_rows(ws, k, rng)
     else:
-        rows = plusplus(Xs, ws, k, rng, chunk_bounds(Xs.shape[0]))
+        rows = plusplus_rows(Xs, ws, k, rng)
     return Xs[rows].copy()
 
 
-def root_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+def seed_on(params: Any, source: BlockSource, rng: np.random.Generator) -> Floats:
+    """Seed a stream on its first batch (see :func:`seed_centers`)."""
+    b = min(params.batch_size, source.n)
+    w = source.all_weights()
+    return seed_centers(params, source, w, init_size_for(params, source.n, b), rng)
 
 
-def fit(
-    params: MiniBatchKMeansParams,
-    X: ArrayLike,
-    sample_weight: ArrayLike | None = None,
-    verbose: bool = False,
-) -> KMeansModel:
-    """Fit mini-batch k-means; see :meth:`MiniBatchKMeansParams.fit`.
-
-    ``verbose`` prints scikit-learn's progress lines (used by the scikit-learn adapter).
-    """
-    from . import _stream
-
-    data: RowSource
-    w: F8 | None
-    if _stream.should_stream(X):
-        src = _stream.Source(X, params.metric)
-        check_n_clusters(src.n, params.n_clusters)
-        w = None if sample_weight is None else as_sample_weight(sample_weight, src.n)
-        if isinstance(params.init, np.ndarray):
-            as_initial_centers(params.init, params.n_clusters, src.d, src.dtype)
-        src.validate()
-        data = src
-    else:
-        Xa, w_full = prepare(params, X, sample_weight)
-        data = InMemory(Xa)
-        w = None if sample_weight is None else w_full
-    return run(params, data, w, print if verbose else None)
+def _given_weights(source: BlockSource) -> F8 | None:
+    """The sample weights, or None when every weight is one."""
+    w = source.all_weights()
+    return None if bool((w == 1.0).all()) else w
 
 
-def run(
-    params: MiniBatchKMeansParams, data: RowSource, w: F8 | None, say: Printer | None
-) -> KMeansModel:
-    """The mini-batch loop over a validated :class:`RowSource`."""
-    n, d, k = data.n, data.d, params.n_clusters
+def run(params: Any, source: BlockSource, n_init: int, say: Printer | None, bar: Any) -> RunResult:
+    """The mini-batch loop over a validated source. Runs inside the caller's
+    ``thread_limit``."""
+    n, d, k = source.n, source.d, params.n_clusters
     b = min(params.batch_size, n)
-    n_init = runs_for(params, stacklevel=4)
     init_size = init_size_for(params, n, b)
-    tol = params.tol * data.mean_variance() if params.tol > 0 else 0.0
+    tol = params.tol * source.mean_variance if params.tol > 0 else 0.0
     init_rng, batch_rng, reassign_rng = root_generator(params.seed).spawn(3)
+    w = _given_weights(source)
 
-    with thread_limit(params.n_threads, single_thread_blas=True):
-        # Seedings are compared on one common validation subset.
-        valid = init_rng.integers(0, n, init_size)
-        Xv = data.take(valid)
-        wv = None if w is None else w[valid]
-        best: Floats | None = None
-        best_inertia = np.inf
-        for r in range(n_init):
-            if say is not None:
-                say(f"Init {r + 1}/{n_init} with method {_init_name(params.init)}")
-            centers = seed_centers(params, data, w, init_size, init_rng)
-            inertia = assign_rows(Xv, centers, wv, params.n_threads)[1]
-            if say is not None:
-                say(f"Inertia for init {r + 1}/{n_init}: {inertia}")
-            if best is None or inertia < best_inertia:
-                best, best_inertia = centers, inertia
-        assert best is not None
-        centers = np.array(best, dtype=data.dtype, order="C")
-        new_centers = np.empty_like(centers)
-        counts = np.zeros(k)
+    # Seedings are compared on one common validation subset.
+    valid = init_rng.integers(0, n, init_size)
+    Xv = source.rows(valid)
+    wv = np.ones(valid.shape[0]) if w is None else w[valid]
+    best: Floats | None = None
+    best_inertia = np.inf
+    for r in range(n_init):
+        if say is not None:
+            say(f"Init {r + 1}/{n_init} with method {_init_name(params.init)}")
+        centers = seed_centers(params, source, w, init_size, init_rng)
+        inertia = nearest(Xv, wv, centers)[1]
+        if say is not None:
+            say(f"Inertia for init {r + 1}/{n_init}: {inertia}")
+        if best is None or inertia < best_inertia:
+            best, best_inertia = centers, inertia
+    assert best is not None
+    centers = np.array(best, dtype=source.dtype, order="C")
+    new_centers = np.empty_like(centers)
+    counts = np.zeros(k)
 
-        n_steps = (params.max_iter * n) // b
-        draw = _sampler(n, b, w, batch_rng)
-        unit = np.ones(b)
-        stepper = Stepper(b, k, d)
-        stopping = EarlyStopping(b, n, tol, params.max_no_improvement)
-        records: list[tuple[float, float, int, int]] = []
-        since_reassign = 0
-        stop = "max_iter"
-        bar = _progress(params, n_steps, "mini-batch k-means")
-        for i in range(n_steps):
-            Xb = data.take(draw())
-            since_reassign += b
-            do_reassign = bool((counts == 0).any()) or since_reassign >= 10 * k
-            if do_reassign:
-                since_reassign = 0
-            inertia, shift = stepper.step(Xb, unit, centers, counts, new_centers)
-            moved = 0
-            if do_reassign and params.reassignment_ratio > 0:
-                moved = reassign(
-                    Xb, new_centers, counts, params.reassignment_ratio, reassign_rng, say
-                )
-                if moved:
-                    shift = float(((new_centers.astype(np.float64) - centers) ** 2).sum())
-            if params.metric == "cosine":
-                _unit_rows(new_centers)
-            records.append((inertia, shift, -1, moved))
-            centers, new_centers = new_centers, centers
-            if bar is not None:
-                bar.update()
-            reason = stopping.done(i, n_steps, shift, inertia, say)
-            if reason is not None:
-                stop = reason
-                break
+    n_steps = (params.max_iter * n) // b
+    draw = _sampler(n, b, w, batch_rng)
+    unit = np.ones(b)
+    stepper = Stepper(b, k, d)
+    stopping = EarlyStopping(b, n, tol, params.max_no_improvement)
+    records: list[tuple[float, float, int, int]] = []
+    since_reassign = 0
+    stop = "max_iter"
+    for i in range(n_steps):
+        Xb = source.rows(draw())
+        since_reassign += b
+        do_reassign = bool((counts == 0).any()) or since_reassign >= 10 * k
+        if do_reassign:
+            since_reassign = 0
+        inertia, shift = stepper.step(Xb, unit, centers, counts, new_centers)
+        moved = 0
+        if do_reassign and params.reassignment_ratio > 0:
+            moved = reassign(Xb, new_centers, counts, params.reassignment_ratio, reassign_rng, say)
+            if moved:
+                shift = float(((new_centers.astype(np.float64) - centers) ** 2).sum())
+        if source.cosine:
+            _unit_rows(new_centers)
+        records.append((inertia, shift, -1, moved))
+        centers, new_centers = new_centers, centers
         if bar is not None:
-            bar.close()
-        steps = len(records)
-        if params.compute_labels:
-            labels, final_inertia = data.assign(centers, w, params.n_threads)
-        else:
-            labels = np.empty(0, dtype=np.int64)
-            total_w = float(n if w is None else w.sum())
-            ewa = stopping.ewa if stopping.ewa is not None else records[-1][0] / b
-            final_inertia = ewa * total_w
-    return KMeansModel(
-        centroids=centers,
-        labels=labels,
-        inertia=final_inertia,
-        n_iter=math.ceil(steps * b / n) if steps else 0,
-        converged=stop != "max_iter",
-        stop_reason=stop,
-        history=FitHistory.from_records(records),
-        params=params,
-        cluster_weights=counts,
-    )
+            bar.update()
+        reason = stopping.done(i, n_steps, shift, inertia, say)
+        if reason is not None:
+            stop = reason
+            break
+    steps = len(records)
+    if params.compute_labels:
+        source.start_run()
+        planner = Planner("lloyd", n, d, k, source.dtype, source.mean)
+        final_inertia = source.assign(planner.lloyd(centers, accumulate=False))[2]
+        labels = source.labels()
+    else:
+        labels = np.empty(0, dtype=np.int64)
+        total_w = float(source.block_weight.sum() * source.weight_scale)
+        ewa = stopping.ewa if stopping.ewa is not None else records[-1][0] / b
+        final_inertia = ewa * total_w
+    n_iter = math.ceil(steps * b / n) if steps else 0
+    return RunResult(centers, labels, final_inertia, n_iter, stop, records, counts)
 
 
 def _init_name(init: Any) -> Any:
@@ -394,6 +307,10 @@ def _sampler(
     return draw
 
 
+def root_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
 # --------------------------------------------------------------------------- partial_fit
 def _step_seed(seed: Any, step: int) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
@@ -403,39 +320,38 @@ def _step_seed(seed: Any, step: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), step])
 
 
-def _knob(model: KMeansModel, name: str, default: Any) -> Any:
-    return getattr(model.params, name, default)
-
-
-def partial_fit(
-    model: KMeansModel,
+def partial_step(
+    params: Any,
+    centroids: Floats,
+    cluster_weights: F8,
+    steps_before: int,
     X: ArrayLike,
     sample_weight: ArrayLike | None = None,
     *,
     random_reassign: bool | None = None,
     rng: np.random.Generator | None = None,
     say: Printer | None = None,
-) -> KMeansModel:
-    """One mini-batch step on the batch ``X``, continuing from ``model``'s centroids and
-    ``cluster_weights``; returns a new model (``model`` is not changed).
+) -> tuple[Floats, F8, NDArray[np.int64], float, tuple[float, float, int, int]]:
+    """One mini-batch step on the batch ``X``, continuing from ``centroids`` and
+    ``cluster_weights`` after ``steps_before`` steps (nothing given is modified).
 
-    The new model's ``labels`` and ``inertia`` belong to the batch and the updated centres
-    (when ``compute_labels``); its history gains one entry. Low-count centres are moved
-    when a count is zero or ``10 * n_clusters`` samples went by since the last check (the
-    step counter is the history length). ``random_reassign`` and ``rng`` override that
-    rule and the random stream (the scikit-learn adapter keeps its own).
+    Returns the new centres and counts, the batch's labels and inertia to the new centres
+    (empty labels and the step's inertia unless ``compute_labels``), and the step's
+    history record. Low-count centres are moved when a count is zero or ``10 *
+    n_clusters`` samples went by since the last check (the step counter is the history
+    length). ``random_reassign`` and ``rng`` override that rule and the random stream
+    (the scikit-learn adapter keeps its own).
     """
     Xa = as_float_array(X)
-    check_features(Xa, model.n_features)
-    metric = _knob(model, "metric", "euclidean")
+    check_features(Xa, centroids.shape[1])
+    metric = getattr(params, "metric", "euclidean")
     if metric == "cosine":
         Xa = normalize_rows(Xa)
     w = as_sample_weight(sample_weight, Xa.shape[0])
-    k, d = model.n_clusters, model.n_features
+    k, d = centroids.shape
     b = Xa.shape[0]
-    centers = np.array(model.centroids, dtype=Xa.dtype, order="C")
-    counts = np.array(model.cluster_weights, dtype=np.float64)
-    steps_before = len(model.history)
+    centers = np.array(centroids, dtype=Xa.dtype, order="C")
+    counts = np.array(cluster_weights, dtype=np.float64)
     if random_reassign is None:
         # scikit-learn's counter, reconstructed from the number of steps of the same size.
         period = 10 * k
@@ -443,69 +359,21 @@ def partial_fit(
             (steps_before + 1) * b // period > steps_before * b // period
         )
     if rng is None:
-        rng = _step_seed(model.params.seed, steps_before)
+        rng = _step_seed(params.seed, steps_before)
     new_centers = np.empty_like(centers)
-    n_threads = model.params.n_threads
     stepper = Stepper(b, k, d)
-    with thread_limit(n_threads, single_thread_blas=stepper.gemm):
+    with thread_limit(params.n_threads, single_thread_blas=stepper.gemm):
         inertia, shift = stepper.step(Xa, w, centers, counts, new_centers)
-    moved = 0
-    ratio = _knob(model, "reassignment_ratio", 0.01)
-    if random_reassign and ratio > 0:
-        moved = reassign(Xa, new_centers, counts, ratio, rng, say)
-        if moved:
-            shift = float(((new_centers.astype(np.float64) - centers) ** 2).sum())
-    if metric == "cosine":
-        _unit_rows(new_centers)
-    if _knob(model, "compute_labels", True):
-        labels, batch_inertia = assign_rows(Xa, new_centers, w, n_threads)
-    else:
-        labels, batch_inertia = np.empty(0, dtype=np.int64), inertia
-    h = model.history
-    records = list(
-        zip(
-            h.inertia.tolist(),
-            h.center_shift.tolist(),
-            h.labels_changed.tolist(),
-            h.n_reseeded.tolist(),
-        )
-    )
-    records.append((inertia, shift, -1, moved))
-    return KMeansModel(
-        centroids=new_centers,
-        labels=labels,
-        inertia=batch_inertia,
-        n_iter=model.n_iter,
-        converged=model.converged,
-        stop_reason=model.stop_reason,
-        history=FitHistory.from_records(records),
-        params=model.params,
-        cluster_weights=counts,
-    )
-
-
-def first_step(
-    params: MiniBatchKMeansParams,
-    X: ArrayLike,
-    sample_weight: ArrayLike | None,
-    rng: np.random.Generator,
-    say: Printer | None = None,
-) -> KMeansModel:
-    """Seed on the batch ``X`` (``init_size`` of its rows) and take one step with it:
-    the first ``partial_fit`` of a stream that was not started with ``fit``."""
-    Xa, w = prepare(params, X, sample_weight)
-    data = InMemory(Xa)
-    b = min(params.batch_size, Xa.shape[0])
-    centers = seed_centers(params, data, w, init_size_for(params, Xa.shape[0], b), rng)
-    start = KMeansModel(
-        centroids=centers,
-        labels=np.empty(0, dtype=np.int64),
-        inertia=np.inf,
-        n_iter=0,
-        converged=False,
-        stop_reason="max_iter",
-        history=FitHistory.from_records([]),
-        params=params,
-        cluster_weights=np.zeros(params.n_clusters),
-    )
-    return partial_fit(start, X, sample_weight, random_reassign=True, rng=rng, say=say)
+        moved = 0
+        ratio = getattr(params, "reassignment_ratio", 0.01)
+        if random_reassign and ratio > 0:
+            moved = reassign(Xa, new_centers, counts, ratio, rng, say)
+            if moved:
+                shift = float(((new_centers.astype(np.float64) - centers) ** 2).sum())
+        if metric == "cosine":
+            _unit_rows(new_centers)
+        if getattr(params, "compute_labels", True):
+            labels, batch_inertia = nearest(Xa, w, new_centers)
+        else:
+            labels, batch_inertia = np.empty(0, dtype=np.int64), inertia
+    return new_centers, counts, labels, batch_inertia, (inertia, shift, -1, moved)

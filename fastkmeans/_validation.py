@@ -19,6 +19,7 @@ def as_float_array(X: Any, name: str = "X") -> NDArray[np.floating]:
     float32 stays float32, every other real dtype becomes float64. The caller's array is
     never modified: it is used as it is when it already qualifies, otherwise copied.
     """
+    check_not_sparse(X, name)
     try:
         arr = np.asarray(X)
     except Exception as exc:  # ragged lists and the like
@@ -117,3 +118,33 @@ def as_initial_centers(
             f"clusters and features: expected ({n_clusters}, {n_features})"
         )
     return np.array(init, dtype=dtype, order="C", copy=True)
+
+
+def check_not_sparse(X: Any, name: str = "X") -> None:
+    """Refuse a scipy sparse matrix or array with a message that says what to do."""
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
+        raise TypeError(
+            f"{name} is a scipy sparse {type(X).__name__}, and sparse input is not supported "
+            f"yet: convert it with {name}.toarray() if the dense array fits in memory "
+            f"({X.shape[0]} x {X.shape[1]} values)"
+        )
+
+
+def normalize_rows(X: NDArray[np.floating], name: str = "X") -> NDArray[np.floating]:
+    """Rows scaled to unit Euclidean length (a new array); zero rows are an error."""
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
+    if (norms == 0).any():
+        i = int(np.flatnonzero(norms == 0)[0])
+        raise ValueError(
+            f'metric="cosine" needs rows of non-zero length, but row {i} of {name} is all zeros'
+        )
+    return (X / norms[:, None]).astype(X.dtype, copy=False)
+
+
+def weight_scale(w_max: float) -> float:
+    """A power of two that brings weights of astronomic size (above 2**500) down to at most
+    1, so that weighted sums cannot overflow float64; 1.0 for every other weight. Scaling
+    by a power of two is exact, and weighted means do not depend on it."""
+    if not w_max > 2.0**500:
+        return 1.0
+    return float(2.0 ** np.ceil(np.log2(w_max)))

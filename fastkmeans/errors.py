@@ -32,3 +32,25 @@ class KMeansParamsTypeError(KMeansParamsError, TypeError):
 class ConvergenceWarning(UserWarning):
     """The fit could not do what was asked of it exactly (for example fewer distinct
     points than clusters)."""
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning raised from here point at the first frame
+    outside the fastkmeans package: the user's own line, however deep the call came."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn`` pointing at the user's line (see :func:`user_stacklevel`)."""
+    import warnings
+
+    warnings.warn(message, category, stacklevel=user_stacklevel())

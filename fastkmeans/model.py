@@ -7,12 +7,15 @@ import io
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .params import KMeansParams
+from ._registry import PARAMS_CLASSES
+
+if TYPE_CHECKING:
+    from .params import KMeansParams
 
 _FORMAT = "fastkmeans-model/1"
 
@@ -142,35 +145,71 @@ class KMeansModel:
         >>> model.predict([[2.0], [8.0]]).tolist()
         [0, 1]
         """
-        from ._fit import assign
+        from . import _predict  # the engine loads with the first call, not at import
 
-        return assign(self, X, None)[0]
+        return _predict.assign(self, X, None)[0]
 
     def transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """Euclidean distance of each row of ``X`` to each centroid, shape (n_samples, k).
 
         With ``metric="cosine"`` the rows are first scaled to unit length.
         """
-        from ._fit import distances
+        from . import _predict
 
-        return distances(self, X)
+        return _predict.distances(self, X)
 
     def score(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Minus the inertia of ``X`` (weighted sum of squared distances to the nearest
         centroid): larger is better, as in scikit-learn."""
-        from ._fit import assign
+        from . import _predict
 
-        return -assign(self, X, sample_weight)[1]
+        return -_predict.assign(self, X, sample_weight)[1]
 
-    def partial_fit(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KMeansModel:
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        random_reassign: bool | None = None,
+        rng: np.random.Generator | None = None,
+        say: Any = None,
+    ) -> KMeansModel:
         """Return a new model updated with one mini-batch ``X`` (the old one is unchanged).
 
         The update is Sculley's mini-batch step with per-cluster learning rates from
-        :attr:`cluster_weights`, as in scikit-learn's ``MiniBatchKMeans.partial_fit``.
+        :attr:`cluster_weights`, as in scikit-learn's ``MiniBatchKMeans.partial_fit``. The
+        new model's ``labels`` and ``inertia`` belong to the batch and the updated centres
+        (when ``compute_labels``); its history gains one entry. ``random_reassign``,
+        ``rng`` and ``say`` (a print function) are for the scikit-learn adapter, which
+        keeps its own reassignment counter and random stream.
         """
-        from ._minibatch import partial_fit
+        from . import _minibatch
 
-        return partial_fit(self, X, sample_weight)
+        centers, counts, labels, inertia, record = _minibatch.partial_step(
+            self.params,
+            np.asarray(self.centroids),
+            np.asarray(self.cluster_weights),
+            len(self.history),
+            X,
+            sample_weight,
+            random_reassign=random_reassign,
+            rng=rng,
+            say=say,
+        )
+        h = self.history
+        return dataclasses.replace(
+            self,
+            centroids=centers,
+            labels=labels,
+            inertia=inertia,
+            history=FitHistory(
+                np.append(h.inertia, record[0]),
+                np.append(h.center_shift, record[1]),
+                np.append(h.labels_changed, record[2]),
+                np.append(h.n_reseeded, record[3]),
+            ),
+            cluster_weights=counts,
+        )
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -201,23 +240,95 @@ class KMeansModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> KMeansModel:
-        """Read a model written by :meth:`save`; loading never executes pickled code."""
+        """Read a model written by :meth:`save`; loading never executes pickled code.
+
+        Raises
+        ------
+        ValueError
+            The file is not a fastkmeans model, or its arrays do not agree with each other
+            or with its params (shapes, dtypes, values).
+        """
+        name = os.fspath(path)
         with np.load(path, allow_pickle=False) as z:
             if "format" not in z.files or str(z["format"]) != _FORMAT:
-                raise ValueError(f"{os.fspath(path)!r} is not a fastkmeans model file")
-            init = z["params_init"] if "params_init" in z.files else None
-            history = FitHistory(*(z[f"history_{f.name}"] for f in dataclasses.fields(FitHistory)))
-            return cls(
-                centroids=z["centroids"],
-                labels=z["labels"],
-                inertia=float(z["inertia"]),
-                n_iter=int(z["n_iter"]),
-                converged=bool(z["converged"]),
-                stop_reason=str(z["stop_reason"]),
-                history=history,
-                params=_params_from_json(str(z["params"]), init),
-                cluster_weights=z["cluster_weights"],
-            )
+                raise ValueError(f"{name!r} is not a fastkmeans model file")
+            missing = [f for f in _FILE_ARRAYS if f not in z.files]
+            if missing:
+                raise ValueError(f"{name!r} lacks the arrays {missing}")
+            arrays = {f: z[f] for f in z.files}
+        init = arrays.get("params_init")
+        try:
+            params = _params_from_json(str(arrays["params"]), init)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueError(f"{name!r} holds parameters that do not validate: {exc}") from None
+        _check_file(name, arrays, params)
+        history = FitHistory(*(arrays[f"history_{f.name}"] for f in dataclasses.fields(FitHistory)))
+        return cls(
+            centroids=arrays["centroids"],
+            labels=arrays["labels"],
+            inertia=float(arrays["inertia"]),
+            n_iter=int(arrays["n_iter"]),
+            converged=bool(arrays["converged"]),
+            stop_reason=str(arrays["stop_reason"]),
+            history=history,
+            params=params,
+            cluster_weights=arrays["cluster_weights"],
+        )
+
+
+_FILE_ARRAYS = (
+    "params",
+    "centroids",
+    "labels",
+    "inertia",
+    "n_iter",
+    "converged",
+    "stop_reason",
+    "cluster_weights",
+    *(f"history_{f}" for f in ("inertia", "center_shift", "labels_changed", "n_reseeded")),
+)
+_STOP_REASONS = ("strict", "tol", "max_iter", "no_improvement")
+
+
+def _check_file(name: str, z: dict[str, NDArray[Any]], params: Any) -> None:
+    """Refuse a model file whose arrays disagree with each other or with ``params``."""
+
+    def bad(what: str) -> ValueError:
+        return ValueError(f"{name!r} is not a consistent fastkmeans model: {what}")
+
+    c, labels, weights = z["centroids"], z["labels"], z["cluster_weights"]
+    k = params.n_clusters
+    if c.dtype not in (np.float32, np.float64) or c.ndim != 2 or c.shape[0] != k or not c.size:
+        raise bad(f"centroids of dtype {c.dtype} and shape {c.shape}, expected float32 or "
+                  f"float64 of shape ({k}, n_features) for n_clusters={k}")  # fmt: skip
+    if not np.isfinite(c).all():
+        raise bad("centroids contain NaN or infinity")
+    if isinstance(params.init, np.ndarray) and params.init.shape != c.shape:
+        raise bad(f"params.init has shape {params.init.shape}, centroids {c.shape}")
+    if labels.dtype != np.int64 or labels.ndim != 1:
+        raise bad(f"labels of dtype {labels.dtype} and shape {labels.shape}, expected 1-D int64")
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise bad(f"labels outside [0, {k})")
+    if weights.dtype != np.float64 or weights.shape != (k,) or not (weights >= 0).all():
+        raise bad(f"cluster_weights of dtype {weights.dtype} and shape {weights.shape}, "
+                  f"expected {k} non-negative float64")  # fmt: skip
+    for key, kind in (("inertia", "f"), ("n_iter", "i"), ("converged", "b"), ("stop_reason", "U")):
+        if z[key].shape != () or z[key].dtype.kind != kind:
+            raise bad(f"{key} of dtype {z[key].dtype} and shape {z[key].shape}")
+    if int(z["n_iter"]) < 0 or np.isnan(z["inertia"]):
+        raise bad(f"n_iter={int(z['n_iter'])}, inertia={float(z['inertia'])}")
+    reason = str(z["stop_reason"])
+    if reason not in _STOP_REASONS or bool(z["converged"]) != (reason != "max_iter"):
+        raise bad(f"stop_reason={reason!r} with converged={bool(z['converged'])}")
+    lengths = set()
+    for f, dtype in (("inertia", np.float64), ("center_shift", np.float64),
+                     ("labels_changed", np.int64), ("n_reseeded", np.int64)):  # fmt: skip
+        h = z[f"history_{f}"]
+        if h.dtype != dtype or h.ndim != 1:
+            raise bad(f"history_{f} of dtype {h.dtype} and shape {h.shape}")
+        lengths.add(h.shape[0])
+    if len(lengths) != 1:
+        raise bad(f"history arrays of different lengths {sorted(lengths)}")
 
 
 def _params_to_json(params: Any) -> tuple[str, NDArray[np.float64] | None]:
@@ -235,13 +346,11 @@ def _params_to_json(params: Any) -> tuple[str, NDArray[np.float64] | None]:
 
 
 def _params_from_json(text: str, init: NDArray[np.float64] | None) -> Any:
-    from . import params as params_module
-
     raw = json.loads(text)
     name = raw.pop("class")
-    if name not in ("KMeansParams", "MiniBatchKMeansParams"):
+    if name not in PARAMS_CLASSES:
         raise ValueError(f"unknown parameter class {name!r} in the model file")
-    cls = getattr(params_module, name)
+    cls = PARAMS_CLASSES[name]
     for key, v in raw.items():
         if isinstance(v, dict) and "array" in v:
             raw[key] = init

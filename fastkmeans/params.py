@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._registry import register
 from .errors import KMeansParamsError, KMeansParamsTypeError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def _check_choice(field: str, value: Any, choices: tuple[str, ...]) -> str:
 def _check_init(value: Any, n_clusters: int) -> str | NDArray[np.float64]:
     if isinstance(value, str):
         return _check_choice("init", value, INIT_NAMES)
-    if callable(value) or value is None:
+    if callable(value) or value is None or isinstance(value, (numbers.Number, bool)):
         raise KMeansParamsTypeError(
             "init", f"expected one of {INIT_NAMES} or an array of shape (k, d), got {value!r}"
         )
@@ -56,7 +57,7 @@ def _check_init(value: Any, n_clusters: int) -> str | NDArray[np.float64]:
         raise KMeansParamsError(
             "init",
             f"an initial centre array must have shape (n_clusters={n_clusters}, n_features), "
-            f"got shape {arr.shape}",
+            f"got shape {arr.shape}: {np.array2string(arr, threshold=12)}",
         )
     if not np.isfinite(arr).all():
         raise KMeansParamsError("init", "the initial centres contain NaN or infinity")
@@ -132,6 +133,7 @@ class _ParamsMixin:
         return hash(tuple(key))
 
 
+@register
 @dataclass(frozen=True, slots=True, eq=False)
 class KMeansParams(_ParamsMixin):
     """Hyper-parameters of exact k-means, checked when constructed.
@@ -231,7 +233,7 @@ class KMeansParams(_ParamsMixin):
             Non-finite values, wrong shapes, fewer samples than clusters, bad weights, or a
             precomputed ``init`` of the wrong shape.
         """
-        from ._fit import fit
+        from ._fit import fit  # the engine loads with the first fit, not at import
 
         return fit(self, X, sample_weight)
 
@@ -243,6 +245,7 @@ def _check_optional_int(field: str, value: Any, minimum: int) -> int | None:
     return None if value is None else _check_int(field, value, minimum)
 
 
+@register
 @dataclass(frozen=True, slots=True, eq=False)
 class MiniBatchKMeansParams(_ParamsMixin):
     """Hyper-parameters of mini-batch k-means (Sculley 2010), checked when constructed.
@@ -378,6 +381,6 @@ class MiniBatchKMeansParams(_ParamsMixin):
             ``history`` has one entry per step; ``stop_reason`` is ``"tol"``,
             ``"no_improvement"`` or ``"max_iter"``.
         """
-        from ._minibatch import fit
+        from ._fit import fit_minibatch
 
-        return fit(self, X, sample_weight)
+        return fit_minibatch(self, X, sample_weight)

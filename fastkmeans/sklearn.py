@@ -39,7 +39,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _minibatch
+from ._assign import nearest
+from ._fit import fit_minibatch, start_stream
 from .errors import ConvergenceWarning
 from .model import KMeansModel
 from .params import ALGORITHMS, KMeansParams, MiniBatchKMeansParams
@@ -506,8 +507,8 @@ class MiniBatchKMeans(_BaseKMeans):
         for _ in range(self._n_init):
             idx = random_state.randint(0, n, self._init_size)
             centers = self._callable_init(X[idx], random_state)
-            inertia = _minibatch.assign_rows(
-                X[valid], centers, sample_weight[valid].astype(np.float64), None
+            inertia = nearest(
+                np.ascontiguousarray(X[valid]), sample_weight[valid].astype(np.float64), centers
             )[1]
             if best is None or inertia < best_inertia:
                 best, best_inertia = centers, inertia
@@ -544,7 +545,7 @@ class MiniBatchKMeans(_BaseKMeans):
         elif init is None:
             init = self.init
         params = self._params(init, n_init, random_state.randint(_INT32_MAX))
-        model = _minibatch.fit(params, X, sample_weight, verbose=bool(self.verbose))
+        model = fit_minibatch(params, X, sample_weight, verbose=bool(self.verbose))
         self._set_fitted(model, labels=self.compute_labels)
         if not self.compute_labels:
             self.inertia_ = float(model.inertia)
@@ -588,7 +589,7 @@ class MiniBatchKMeans(_BaseKMeans):
                 init = self.init
             params = self._params(init, 1, self._random_state.randint(_INT32_MAX))
             self._n_since_last_reassign = 0
-            model = _minibatch.first_step(params, X, sample_weight, self._rng, say)
+            model = start_stream(params, X, sample_weight, self._rng, say)
         else:
             start = self._current_model()
             self._n_since_last_reassign += self._batch_size
@@ -597,8 +598,8 @@ class MiniBatchKMeans(_BaseKMeans):
             )
             if reassign:
                 self._n_since_last_reassign = 0
-            model = _minibatch.partial_fit(
-                start, X, sample_weight, random_reassign=reassign, rng=self._rng, say=say
+            model = start.partial_fit(
+                X, sample_weight, random_reassign=reassign, rng=self._rng, say=say
             )
         self._set_fitted(model, labels=self.compute_labels)
         self.n_steps_ += 1

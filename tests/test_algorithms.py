@@ -8,7 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastkmeans as fk
-from fastkmeans._fit import resolve_algorithm
+from fastkmeans._assign import Planner, resolve_algorithm
+from fastkmeans._lloyd import lloyd
+from fastkmeans._sources import MemorySource
 from fastkmeans.kernels.hamerly import center_half_gaps
 from tests import naive
 
@@ -126,17 +128,31 @@ def test_auto_rule():
     assert resolve_algorithm("hamerly", 100, 2, 3) == "hamerly"
 
 
-def test_hamerly_takes_over_from_lloyd_and_prunes():
-    from fastkmeans._fit import Engine, lloyd
+def _bounded_passes(source, planner, centers, n_passes):
+    """Accumulating passes with the bounds set from the first; rows scanned per pass."""
+    source.start_run()
+    planner.reset()
+    planner.record(0)  # few labels changing: set the bounds at once
+    scanned = []
+    for _ in range(n_passes):
+        sums, wsums, _, _ = source.assign(planner.plan(centers))
+        scanned.append(source.states[0].scanned)
+        centers = (sums / wsums[:, None]).astype(centers.dtype)
+    return scanned, centers
 
+
+def test_hamerly_takes_over_from_lloyd_and_prunes():
     X, _ = fk.datasets.make_blobs(20_000, 4, 16, cluster_std=1.0, seed=3)
-    engine = Engine(X, np.ones(len(X)), 16, algorithm="hamerly")
-    run = lloyd(engine, X[:16].copy(), 300, 0.0, False)
-    assert engine.bounded_by is not None  # the bounds were set ...
-    assert engine.scanned.sum() < 0.5 * len(X)  # ... and the last step skipped most rows
-    ref = lloyd(Engine(X, np.ones(len(X)), 16), X[:16].copy(), 300, 0.0, False)
+    source = MemorySource(X, None, cosine=False)
+    planner = Planner("hamerly", *X.shape, 16, X.dtype, source.mean)
+    run = lloyd(source, planner, X[:16].copy(), 300, 0.0)
+    assert planner.bounded_by is not None  # the bounds were set
+    lloyd_planner = Planner("lloyd", *X.shape, 16, X.dtype, source.mean)
+    ref = lloyd(source, lloyd_planner, X[:16].copy(), 300, 0.0)
     np.testing.assert_array_equal(run.labels, ref.labels)
     assert run.centers.tobytes() == ref.centers.tobytes() and run.n_iter == ref.n_iter
+    scanned, _ = _bounded_passes(source, planner, run.centers, 3)
+    assert scanned[0] == len(X) and scanned[-1] < 0.5 * len(X)  # converged: rows skipped
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -144,37 +160,41 @@ def test_hamerly_takes_over_from_lloyd_and_prunes():
 def test_gemm_scan_bounds_hold(algorithm, dtype):
     # Tight clusters far apart and far from the origin: the GEMM-style values of near
     # centres cancel, and the bounds that the batched GEMM scans leave must still hold.
-    from fastkmeans._fit import Engine
-
     X, _ = fk.datasets.make_blobs(6000, 12, 24, cluster_std=0.05, seed=4, dtype=dtype)
     X = (X + 300).astype(dtype)
-    engine = Engine(X, np.ones(len(X)), 24, algorithm=algorithm)
-    assert engine.gemm  # the batched GEMM scan is what this test is about
-    engine.last_changed = 0  # set the bounds on the first step
+    source = MemorySource(X, None, cosine=False)
+    planner = Planner(algorithm, *X.shape, 24, X.dtype, source.mean)
+    assert planner.gemm  # the batched GEMM scan is what this test is about
+    source.start_run()
+    planner.record(0)  # set the bounds on the first step
     centers = X[:24].copy()
-    labels = np.full(len(X), -1, dtype=np.intp)
     scanned = []
     for _ in range(6):
-        engine.step(centers, labels, accumulate=True)
-        scanned.append(int(engine.scanned.sum()))
+        sums, wsums, _, _ = source.assign(planner.plan(centers))
+        state = source.states[0]
+        scanned.append(state.scanned)
+        labels = state.labels
         D = np.sqrt(naive.sq_distances(X, centers))
         rows = np.arange(len(X))
-        assert (engine.upper >= D[rows, labels] * (1 - 1e-12)).all()
+        assert (state.upper >= D[rows, labels] * (1 - 1e-12)).all()
         D[rows, labels] = np.inf
         if algorithm == "hamerly":
-            assert (engine.lower <= D.min(axis=1) * (1 + 1e-12)).all()
+            assert (state.lower <= D.min(axis=1) * (1 + 1e-12)).all()
         else:  # one bound per group of centres, each below that group's distances
-            assert engine.glower.shape[1] == 2 and set(engine.groups.tolist()) == {0, 1}
-            for g in range(engine.glower.shape[1]):
-                in_g = D[:, engine.groups == g].min(axis=1)
-                assert (engine.glower[:, g] <= in_g * (1 + 1e-12)).all()
-        centers = engine.new_centers(centers, False)
+            assert state.lower.shape[1] == 2 and set(planner.groups.tolist()) == {0, 1}
+            for g in range(state.lower.shape[1]):
+                in_g = D[:, planner.groups == g].min(axis=1)
+                assert (state.lower[:, g] <= in_g * (1 + 1e-12)).all()
+        full = wsums > 0
+        new = centers.astype(np.float64)
+        new[full] = sums[full] / wsums[full, None]
+        centers = new.astype(dtype)
     assert scanned[0] == len(X) and scanned[-1] < len(X) // 2  # the bounds did prune
 
 
 def test_yinyang_groups_are_capped_by_memory(monkeypatch):
     from fastkmeans import _config
-    from fastkmeans._fit import group_centres, yinyang_groups
+    from fastkmeans._assign import group_centres, yinyang_groups
 
     assert yinyang_groups(1000, 1024) == 102  # k / 10 ...
     monkeypatch.setattr(_config, "YINYANG_MAX_BYTES", 8 * 1000 * 7)

@@ -12,7 +12,8 @@ import pytest
 from dask.distributed import Client, LocalCluster
 
 import fastkmeans as fk
-from fastkmeans.kernels import blocks
+from fastkmeans._assign import Plan, RowState, assign_block, nearest
+from fastkmeans.kernels import distances
 
 from .naive import inertia as naive_inertia
 from .naive import sq_distances
@@ -52,7 +53,8 @@ def blobs() -> np.ndarray:
 # --------------------------------------------------------------------------- kernels
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("d,gemm", [(3, False), (20, True)])
-def test_block_lloyd_matches_numpy(dtype, d, gemm):
+def test_worker_pass_matches_numpy(dtype, d, gemm):
+    # What a worker runs on its block: the serial twins, one chunk for the whole block.
     rng = np.random.default_rng(d)
     m, k = 700, 9
     X = rng.normal(size=(m, d)).astype(dtype)
@@ -61,10 +63,11 @@ def test_block_lloyd_matches_numpy(dtype, d, gemm):
     mean = X.mean(axis=0, dtype=np.float64).astype(dtype)
     D = sq_distances(X, C)
     expect = D.argmin(axis=1)
-    labels = np.full(m, -1, dtype=np.intp)
-    labels[:5] = expect[:5]  # these rows keep their label: not counted as changed
-    packed = np.empty(k * d + k + 2)
-    blocks.block_lloyd(X, w, C, mean, gemm, labels, packed)
+    state = RowState(m)
+    state.labels[:5] = expect[:5]  # these rows keep their label: not counted as changed
+    plan = Plan(C, "lloyd", True, gemm, mean)
+    state, packed = assign_block(X, w, state, plan, worker=True)
+    labels = state.labels
     np.testing.assert_allclose(D[np.arange(m), labels], D.min(axis=1), rtol=1e-5)
     rtol = 1e-4 if dtype == np.float32 else 1e-10
     sums = np.zeros((k, d))
@@ -76,20 +79,19 @@ def test_block_lloyd_matches_numpy(dtype, d, gemm):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_block_distance_kernels_match_numpy(dtype):
+def test_worker_distance_twins_match_numpy(dtype):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(300, 5)).astype(dtype)
     C = rng.normal(size=(7, 5)).astype(dtype)
     D = sq_distances(X, C)
     out = np.empty((300, 7))
-    blocks.block_all_distances(X, C, out)
+    distances.all_distances_serial(X, C, out)
     np.testing.assert_allclose(out, np.sqrt(D), rtol=1e-12)
     labels = rng.integers(0, 7, 300).astype(np.intp)
     one = np.empty(300)
-    blocks.block_assigned_sq_distances(X, C, labels, one)
+    distances.assigned_sq_distances_serial(X, C, labels, one)
     np.testing.assert_allclose(one, D[np.arange(300), labels], rtol=1e-12)
-    labels_out = np.empty(300, dtype=np.intp)
-    inertia = blocks.block_assign(X, np.ones(300), C, np.zeros(5, dtype), False, labels_out)
+    labels_out, inertia = nearest(X, np.ones(300), C, worker=True)
     np.testing.assert_array_equal(labels_out, D.argmin(axis=1))
     assert inertia == pytest.approx(D.min(axis=1).sum(), rel=1e-12)
 
@@ -171,13 +173,16 @@ def test_kmeans_parallel_quality_close_to_greedy_kmeans_plusplus(client):
     assert np.mean(par) <= 1.02 * np.mean(pp)
 
 
-def test_default_init_on_dask_is_kmeans_parallel_and_deterministic(client, blobs):
+def test_default_init_on_dask_is_greedy_kmeans_plusplus(client, blobs):
+    # Nothing is swapped behind the user's back: k-means++ runs as asked, over the blocks,
+    # and picks the in-memory kernel's rows (potentials summed per block, not per chunk).
     dX = da.from_array(blobs, chunks=1000)
     a = fk.KMeansParams(8, seed=3, max_iter=1).fit(dX)
-    b = fk.KMeansParams(8, init="k-means||", seed=3, max_iter=1).fit(dX)
-    c = fk.KMeansParams(8, init="k-means||", seed=4, max_iter=1).fit(dX)
+    assert a.params.init == "k-means++"
+    _same_fit(a, fk.KMeansParams(8, seed=3, max_iter=1).fit(blobs), 1e-9)
+    b = fk.KMeansParams(8, seed=3, max_iter=1).fit(dX)
     np.testing.assert_array_equal(a.centroids, b.centroids)
-    np.testing.assert_array_equal(a.labels, b.labels)
+    c = fk.KMeansParams(8, init="k-means||", seed=3, max_iter=1).fit(dX)
     assert not np.array_equal(a.centroids, c.centroids)
 
 

@@ -122,14 +122,16 @@ def test_same_seed_same_result_and_generator_seed(blobs64):
 
 
 def test_n_init_keeps_the_lowest_inertia(blobs64):
-    from fastkmeans._fit import Engine, initial_centers, lloyd
-    from fastkmeans._init import run_generators
+    from fastkmeans._assign import Planner
+    from fastkmeans._lloyd import lloyd
+    from fastkmeans._seeding import initial_centers, run_generators
+    from fastkmeans._sources import MemorySource
 
     params = fk.KMeansParams(13, init="random", seed=4, n_init=5, tol=0.0)
-    w = np.ones(len(blobs64))
-    engine = Engine(blobs64, w, 13)
+    source = MemorySource(blobs64, None, cosine=False)
+    planner = Planner("auto", *blobs64.shape, 13, blobs64.dtype, source.mean)
     singles = [
-        lloyd(engine, initial_centers(params, blobs64, w, rng, engine), 300, 0.0, False).inertia
+        lloyd(source, planner, initial_centers(params, source, rng), 300, 0.0).inertia
         for rng in run_generators(4, 5)
     ]
     assert len(set(singles)) > 1  # the runs really differ

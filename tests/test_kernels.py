@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fastkmeans import _config
-from fastkmeans._fit import chunk_bounds
+from fastkmeans._assign import chunk_bounds
 from fastkmeans.kernels import distances, lloyd, seeding
 from tests import naive
 
@@ -206,4 +206,10 @@ def test_every_kernel_uses_the_shared_flags(name, kernel):
     assert opts.get("fastmath") == _config.FASTMATH, name
     assert opts.get("nogil") is True, name
     has_prange = "prange(" in inspect.getsource(kernel.py_func)
-    assert bool(opts.get("parallel", False)) == has_prange, name
+    twin_of = getattr(kernel, "twin_of", None)
+    if twin_of is None:
+        assert bool(opts.get("parallel", False)) == has_prange, name
+    else:  # a serial twin: the parallel kernel's own body, compiled without parallel
+        assert not opts.get("parallel", False) and twin_of.targetoptions.get("parallel"), name
+        assert kernel.py_func.__code__ is twin_of.py_func.__code__, name
+        assert kernel.py_func.__qualname__ == twin_of.py_func.__qualname__ + "_serial", name

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
 import warnings
 
 import numpy as np
 import pytest
 
 import fastkmeans as fk
-from fastkmeans import _config
-from fastkmeans._fit import chunk_bounds
-from fastkmeans._parallel_init import kmeans_parallel, weighted_index
-from fastkmeans.kernels import blocks, oversample
+from fastkmeans._assign import chunk_bounds
+from fastkmeans._seeding import kmeans_parallel, weighted_index
+from fastkmeans._sources import MemorySource
+from fastkmeans.kernels import kmeans_parallel as kernels
 
 from .naive import sq_distances
 
@@ -21,23 +20,6 @@ from .naive import sq_distances
 def blobs() -> np.ndarray:
     X, _ = fk.datasets.make_blobs(6000, 4, 12, cluster_std=1.0, seed=11)
     return X
-
-
-def _kernels():
-    for module in (blocks, oversample):
-        for name, obj in vars(module).items():
-            if hasattr(obj, "py_func") and obj.__module__ == module.__name__:
-                yield f"{module.__name__}.{name}", obj
-
-
-@pytest.mark.parametrize("name,kernel", list(_kernels()))
-def test_new_kernels_use_the_shared_flags(name, kernel):
-    opts = kernel.targetoptions
-    assert (type(kernel._cache).__name__ != "NullCache") == _config.NUMBA_CACHE, name
-    assert opts.get("fastmath") == _config.FASTMATH, name
-    assert opts.get("nogil") is True, name
-    has_prange = "prange(" in inspect.getsource(kernel.py_func)
-    assert bool(opts.get("parallel", False)) == has_prange, name
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -54,7 +36,7 @@ def test_update_nearest_matches_numpy(dtype, d):
     closest, nearest = np.full(n, np.inf), np.zeros(n, dtype=np.intp)
     pot = np.empty(bounds.shape[0] - 1)
     for offset, cands in ((0, first), (3, second)):
-        oversample.update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest, pot)
+        kernels.update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest, pot)
     D = sq_distances(X, np.concatenate([first, second]))
     rtol = 1e-4 if dtype == np.float32 else 1e-10
     np.testing.assert_allclose(closest, D.min(axis=1), rtol=rtol, atol=1e-6)
@@ -70,19 +52,16 @@ def test_weighted_index_walks_the_cumulative_weight():
 
 
 def test_same_seed_same_centres_and_seeds_differ(blobs):
-    bounds = chunk_bounds(blobs.shape[0])
-    w = np.ones(blobs.shape[0])
-    a = kmeans_parallel(blobs, w, 12, np.random.default_rng(5), bounds)
-    b = kmeans_parallel(blobs, w, 12, np.random.default_rng(5), bounds)
-    c = kmeans_parallel(blobs, w, 12, np.random.default_rng(6), bounds)
+    source = MemorySource(blobs, None, cosine=False)
+    a = kmeans_parallel(source, 12, np.random.default_rng(5))
+    b = kmeans_parallel(source, 12, np.random.default_rng(5))
+    c = kmeans_parallel(source, 12, np.random.default_rng(6))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_centres_are_distinct_rows_of_x(blobs):
-    C = kmeans_parallel(
-        blobs, np.ones(len(blobs)), 12, np.random.default_rng(0), chunk_bounds(len(blobs))
-    )
+    C = kmeans_parallel(MemorySource(blobs, None, cosine=False), 12, np.random.default_rng(0))
     assert C.shape == (12, 4) and C.dtype == blobs.dtype
     rows = [np.flatnonzero((blobs == c).all(axis=1)) for c in C]
     assert all(r.shape[0] >= 1 for r in rows)
@@ -110,7 +89,7 @@ def test_quality_close_to_greedy_kmeans_plusplus(blobs):
 def test_zero_weight_rows_are_never_centres(blobs):
     w = np.ones(len(blobs))
     w[::2] = 0.0
-    C = kmeans_parallel(blobs, w, 12, np.random.default_rng(1), chunk_bounds(len(blobs)))
+    C = kmeans_parallel(MemorySource(blobs, w, cosine=False), 12, np.random.default_rng(1))
     chosen = np.concatenate([np.flatnonzero((blobs == c).all(axis=1)) for c in C])
     assert (w[chosen] > 0).all()
 

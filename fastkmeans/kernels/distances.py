@@ -6,6 +6,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -32,3 +33,8 @@ def all_distances(X, centers, out):
     for i in prange(X.shape[0]):
         for j in range(centers.shape[0]):
             out[i, j] = np.sqrt(sq_dist_f64(X, i, centers, j))
+
+
+#: On the calling thread (Dask workers, small data).
+assigned_sq_distances_serial = serial_twin(assigned_sq_distances)
+all_distances_serial = serial_twin(all_distances)

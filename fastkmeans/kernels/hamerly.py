@@ -19,6 +19,7 @@ from numba import njit, prange
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
 from .lloyd import _tile_total, direct_column
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -90,26 +91,7 @@ def lower_bound(gemm, value, xnorm, radius, gemm_err):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _hamerly_chunk(
-    X,
-    w,
-    centers,
-    scan,
-    half_gaps,
-    move,
-    max_move,
-    argmax_move,
-    second_move,
-    first,
-    slack,
-    lo,
-    hi,
-    labels,
-    upper,
-    lower,
-    sums,
-    wsums,
-):
+def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sums, wsums):
     """One chunk of :func:`hamerly_step`. Returns (inertia, labels changed, rows scanned).
 
     Rows go in tiles: the bounds of every row are checked first and the rows that fail
@@ -117,6 +99,7 @@ def _hamerly_chunk(
     engine's Lloyd kernel does); then the tile is accumulated in row order, so the sums
     are Lloyd's whenever the labels are."""
     centred, half_norms, mean, radius, gemm_err, gemm = scan
+    half_gaps, move, max_move, argmax_move, second_move, first, slack = bound
     k, d = centers.shape
     sums[:] = 0.0
     wsums[:] = 0.0
@@ -183,51 +166,28 @@ def _hamerly_chunk(
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def hamerly_step(
-    X,
-    w,
-    centers,
-    scan,
-    half_gaps,
-    move,
-    max_move,
-    argmax_move,
-    second_move,
-    first,
-    slack,
-    bounds,
-    labels,
-    upper,
-    lower,
-    sums,
-    wsums,
-    inertia,
-    changed,
-    scanned,
+    X, w, centers, scan, bound, bounds, labels, upper, lower, sums, wsums, inertia, changed, scanned
 ):
     """IN X (n,d), w (n,) f8, centers (k,d), scan = (centred, half_norms, mean, radius,
     gemm_err, gemm): centred = centers - mean (k,d) and half_norms = 0.5 ||centred||^2
     (k,) in X's dtype, mean (d,), radius = max ||centred|| (f8), gemm_err (f8, the
     relative rounding of the GEMM-style distances), gemm (scan with GEMM-style values,
-    else direct differences); half_gaps (k,) f8, move (k,) f8 (how far each
+    else direct differences); bound = (half_gaps (k,) f8, move (k,) f8 (how far each
     centre moved since the bounds were set), max_move f8, argmax_move, second_move f8,
-    first (bounds not yet set: scan every row), slack f8, bounds (n_chunks+1,);
-    INOUT labels (n,), upper (n,) f8, lower (n,) f8;
-    OUT sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, inertia (n_chunks,) f8,
-    changed (n_chunks,) intp, scanned (n_chunks,) intp (rows whose distances were all
-    computed). Chunk c writes only its own slots. BLAS must run single-threaded."""
+    first (bounds not yet set: scan every row), slack f8); bounds (n_chunks+1,);
+    INOUT labels (n,), upper (n,) f8, lower (n,) f8; OUT sums (n_chunks,k,d) f8,
+    wsums (n_chunks,k) f8, inertia (n_chunks,) f8, changed (n_chunks,) intp, scanned
+    (n_chunks,) intp (rows whose distances were all computed). Chunk c writes only its
+    own slots. BLAS must run single-threaded."""
     for c in prange(bounds.shape[0] - 1):
-        inertia[c], changed[c], scanned[c] = _hamerly_chunk(
+        # Outputs are arguments of their own: Numba (0.68) loses the stores of a prange loop
+        # into arrays unpacked from a tuple argument.
+        done = _hamerly_chunk(
             X,
             w,
             centers,
             scan,
-            half_gaps,
-            move,
-            max_move,
-            argmax_move,
-            second_move,
-            first,
-            slack,
+            bound,
             bounds[c],
             bounds[c + 1],
             labels,
@@ -236,3 +196,8 @@ def hamerly_step(
             sums[c],
             wsums[c],
         )
+        inertia[c], changed[c], scanned[c] = done
+
+
+#: On the calling thread: Dask workers.
+hamerly_step_serial = serial_twin(hamerly_step)

@@ -20,6 +20,7 @@ from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
 from .distances import sq_dist_f64
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -349,15 +350,6 @@ def lloyd_direct(X, w, centers, bounds, labels, sums, wsums, inertia, changed, a
         )
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def lloyd_direct_serial(X, w, centers, bounds, labels, sums, wsums, inertia, changed, accumulate):
-    """As :func:`lloyd_direct` on the calling thread: no thread start-up for small data."""
-    for c in range(bounds.shape[0] - 1):
-        inertia[c], changed[c] = _direct_chunk(
-            X, w, centers, bounds[c], bounds[c + 1], labels, sums[c], wsums[c], accumulate
-        )
-
-
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, inertia, changed, accumulate):
     """IN X (n,d), w (n,) f8, centers (k,d), mean (d,) of X's dtype, bounds (n_chunks+1,);
@@ -385,6 +377,11 @@ def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, inertia, change
             dots,
             accumulate,
         )
+
+
+#: On the calling thread: small data, and Dask workers (no Numba thread pool).
+lloyd_direct_serial = serial_twin(lloyd_direct)
+lloyd_gemm_serial = serial_twin(lloyd_gemm)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)

@@ -18,6 +18,7 @@ from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .lloyd import _direct_chunk, _gemm_chunk, centre_on
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -130,31 +131,5 @@ def minibatch_step(X, w, centers, bounds, gemm, labels, sums, wsums, inertia, co
     return _update(centers, sums, wsums, inertia, counts, new_centers)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def minibatch_step_serial(
-    X, w, centers, bounds, gemm, labels, sums, wsums, inertia, counts, new_centers
-):
-    """As :func:`minibatch_step` on the calling thread: no thread start-up for small
-    batches."""
-    k, d = centers.shape
-    centred = np.empty_like(centers)
-    half_norms = np.empty(k, dtype=centers.dtype)
-    mean = np.empty(d, dtype=centers.dtype)
-    if gemm:
-        _prepare_gemm(centers, centred, half_norms, mean)
-    for c in range(bounds.shape[0] - 1):
-        inertia[c] = _assign_chunk(
-            X,
-            w,
-            centers,
-            centred,
-            half_norms,
-            mean,
-            gemm,
-            bounds[c],
-            bounds[c + 1],
-            labels,
-            sums[c],
-            wsums[c],
-        )
-    return _update(centers, sums, wsums, inertia, counts, new_centers)
+#: On the calling thread: no thread start-up for small batches.
+minibatch_step_serial = serial_twin(minibatch_step)

@@ -18,6 +18,7 @@ from .._config import (
     TILE_ROWS,
 )
 from .lloyd import _transpose_tile, direct_column
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -300,40 +301,5 @@ def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
             chunk_pot[c] = _take_chunk(w, closest, dstore, bounds[c], bounds[c + 1], best)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def kmeans_plusplus_serial(X, w, bounds, first_u, trial_u, out):
-    """As :func:`kmeans_plusplus` on the calling thread: no thread start-up for small data."""
-    n = X.shape[0]
-    n_chunks = bounds.shape[0] - 1
-    n_trials = trial_u.shape[1]
-    closest = np.empty(n)
-    # Few features: transposed tiles, nothing stored per row; more: rows as they lie
-    # (transposing longer rows costs more than it saves), distances kept (n x L).
-    tiles = X.shape[1] < SEED_TILES_BELOW_FEATURES
-    dstore = np.empty((1 if tiles else n, n_trials), dtype=X.dtype)
-    cand = np.empty((n_trials, X.shape[1]), dtype=X.dtype)
-    chunk_pot = np.empty(n_chunks)
-    candidates = np.empty(n_trials, dtype=np.intp)
-    cand_pot = np.empty((n_chunks, n_trials))
-    out[0] = _first_centre(w, bounds, first_u, chunk_pot)
-    for c in range(n_chunks):
-        chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], out[0])
-    for step in range(1, out.shape[0]):
-        if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
-            out[step] = (out[step - 1] + 1) % n  # all rows sit on centres
-            continue
-        for t in range(n_trials):
-            cand[t] = X[candidates[t]]
-        if tiles:
-            for c in range(n_chunks):
-                _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
-            out[step] = candidates[_best_candidate(cand_pot, candidates)]
-            for c in range(n_chunks):
-                chunk_pot[c] = _take_row(X, w, closest, bounds[c], bounds[c + 1], out[step])
-            continue
-        for c in range(n_chunks):
-            _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], cand, dstore, cand_pot[c])
-        best = _best_candidate(cand_pot, candidates)
-        out[step] = candidates[best]
-        for c in range(n_chunks):
-            chunk_pot[c] = _take_chunk(w, closest, dstore, bounds[c], bounds[c + 1], best)
+#: On the calling thread: no thread start-up for small data.
+kmeans_plusplus_serial = serial_twin(kmeans_plusplus)

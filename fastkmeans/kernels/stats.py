@@ -6,6 +6,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
+from .twins import serial_twin
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -38,3 +39,7 @@ def column_mean_var(X, bounds, mean, var):
             var[f] += part[c, f]
     for f in range(d):
         var[f] /= n
+
+
+#: On the calling thread (Dask workers, small data).
+column_mean_var_serial = serial_twin(column_mean_var)

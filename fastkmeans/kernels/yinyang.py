@@ -22,30 +22,14 @@ from numba import njit, prange
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .hamerly import _dist, lower_bound, scan_values
 from .lloyd import _tile_total
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _yinyang_chunk(
-    X,
-    w,
-    centers,
-    scan,
-    groups,
-    half_gaps,
-    move,
-    group_move,
-    first,
-    slack,
-    lo,
-    hi,
-    labels,
-    upper,
-    glower,
-    sums,
-    wsums,
-):
+def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, sums, wsums):
     """One chunk of :func:`yinyang_step`. Returns (inertia, labels changed, rows scanned)."""
     centred, half_norms, mean, radius, gemm_err, gemm = scan
+    groups, half_gaps, move, group_move, first, slack = bound
     k, d = centers.shape
     t = glower.shape[1]
     sums[:] = 0.0
@@ -131,12 +115,7 @@ def yinyang_step(
     w,
     centers,
     scan,
-    groups,
-    half_gaps,
-    move,
-    group_move,
-    first,
-    slack,
+    bound,
     bounds,
     labels,
     upper,
@@ -147,26 +126,22 @@ def yinyang_step(
     changed,
     scanned,
 ):
-    """IN X (n,d), w (n,) f8, centers (k,d), scan (centred, half_norms, mean, radius,
-    gemm_err, gemm) as in :func:`.hamerly.hamerly_step`; groups (k,) the group of each centre,
-    half_gaps (k,) f8, move (k,) f8 and group_move (t,) f8 (each centre's move since the
-    bounds were set and the largest within each group), first (bounds not yet set: scan
-    every row), slack f8, bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8,
-    glower (n,t) f8; OUT sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8,
-    inertia (n_chunks,) f8, changed (n_chunks,) intp, scanned (n_chunks,) intp.
-    Chunk c writes only its own slots. BLAS must run single-threaded."""
+    """IN X (n,d), w (n,) f8, centers (k,d), scan as in :func:`.hamerly.hamerly_step`;
+    bound = (groups (k,) the group of each centre, half_gaps (k,) f8, move (k,) f8 and
+    group_move (t,) f8 (each centre's move since the bounds were set and the largest
+    within each group), first (bounds not yet set: scan every row), slack f8);
+    bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8, glower (n,t) f8; OUT sums,
+    wsums, inertia, changed, scanned as in :func:`.hamerly.hamerly_step`. Chunk c writes
+    only its own slots. BLAS must run single-threaded."""
     for c in prange(bounds.shape[0] - 1):
-        inertia[c], changed[c], scanned[c] = _yinyang_chunk(
+        # Outputs are arguments of their own: Numba (0.68) loses the stores of a prange loop
+        # into arrays unpacked from a tuple argument.
+        done = _yinyang_chunk(
             X,
             w,
             centers,
             scan,
-            groups,
-            half_gaps,
-            move,
-            group_move,
-            first,
-            slack,
+            bound,
             bounds[c],
             bounds[c + 1],
             labels,
@@ -175,3 +150,8 @@ def yinyang_step(
             sums[c],
             wsums[c],
         )
+        inertia[c], changed[c], scanned[c] = done
+
+
+#: On the calling thread: Dask workers.
+yinyang_step_serial = serial_twin(yinyang_step)

@@ -1,4 +1,4 @@
-"""Greedy k-means++ over data read in row blocks (out of core).
+"""Greedy k-means++ over data held in row blocks (out of core, Dask).
 
 The in-memory kernel in :mod:`.seeding` walks all of X once per centre; here the same
 walk is split into blocks: each block updates its slice of the per-row ``closest``
@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -55,3 +56,8 @@ def candidate_potentials(X, w, closest, candidates, bounds, chunk_pot):
             for t in range(n_trials):
                 d2 = _sq_dist(X, i, candidates[t])
                 chunk_pot[c, t] += wi * min(ci, d2)
+
+
+#: On the calling thread: Dask workers.
+closest_update_serial = serial_twin(closest_update)
+candidate_potentials_serial = serial_twin(candidate_potentials)

@@ -1,0 +1,334 @@
+"""The assignment step on one block of rows, wherever the block lives.
+
+Every kind of data runs the same two pieces:
+
+* a :class:`Planner`, on the driver, keeps what one run knows about its centres (which
+  exact algorithm, whether Hamerly's or Yinyang's bounds are set, how far each centre moved
+  since) and turns the current centres into a :class:`Plan`: everything a block needs that
+  depends on the centres only, computed once per iteration;
+* :func:`assign_block` runs a plan on one block of rows with that block's
+  :class:`RowState` (labels and, for the bounded algorithms, the bounds), in this process
+  with parallel kernels or on a Dask worker with their serial twins, and returns one packed
+  float64 vector ``[sums (k*d), weight sums (k), inertia, labels changed]`` that blocks add
+  up with ``+``.
+
+The bounded algorithms give Lloyd's labels (see :mod:`.kernels.hamerly`), so a plan never
+changes the result, only the work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _config
+from .kernels.distances import assigned_sq_distances, assigned_sq_distances_serial
+from .kernels.hamerly import center_half_gaps, hamerly_step, hamerly_step_serial
+from .kernels.lloyd import (
+    centre_on,
+    lloyd_direct,
+    lloyd_direct_serial,
+    lloyd_gemm,
+    lloyd_gemm_serial,
+    reduce_chunks,
+)
+from .kernels.yinyang import yinyang_step, yinyang_step_serial
+
+F8 = NDArray[np.float64]
+Floats = NDArray[np.floating]
+
+
+def chunk_bounds(n: int) -> NDArray[np.intp]:
+    """Row boundaries of the reduction chunks: a function of ``n`` only, never of threads."""
+    n_chunks = max(1, min(_config.MAX_CHUNKS, -(-n // _config.MIN_CHUNK_ROWS)))
+    return np.linspace(0, n, n_chunks + 1).astype(np.intp)
+
+
+def is_small(n: int, d: int, k: int) -> bool:
+    """Problems this small run on the calling thread with direct differences."""
+    return n * k * d <= _config.SERIAL_MAX_WORK
+
+
+def resolve_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
+    """The exact algorithm ``"auto"`` stands for on data of this shape.
+
+    Hamerly's bounds pay off once there are enough centres to skip (and runs long enough
+    to amortise the scan that sets them), Yinyang's group bounds with many more; see
+    ``_config.HAMERLY_MIN_CLUSTERS`` and ``_config.YINYANG_MIN_CLUSTERS``.
+    """
+    if algorithm != "auto":
+        return algorithm
+    if is_small(n, d, k):
+        return "lloyd"  # small problems: the serial Lloyd kernel, no bounds to keep
+    if k >= _config.YINYANG_MIN_CLUSTERS:
+        return "yinyang"
+    if k >= _config.HAMERLY_MIN_CLUSTERS:
+        return "hamerly"
+    return "lloyd"
+
+
+def yinyang_groups(n: int, k: int) -> int:
+    """Yinyang's number of centre groups: k / 10 (the paper's choice), capped so that the
+    n x groups float64 bounds fit in ``_config.YINYANG_MAX_BYTES``; at least one."""
+    return max(1, min(k // 10, _config.YINYANG_MAX_BYTES // (8 * max(n, 1))))
+
+
+def bytes_per_row(algorithm: str, n: int, k: int) -> int:
+    """Per-row state a run keeps: labels (8 bytes), and the bounds of Hamerly (16) or
+    Yinyang (8 + 8 per group)."""
+    if algorithm == "hamerly":
+        return 24
+    if algorithm == "yinyang":
+        return 16 + 8 * yinyang_groups(n, k)
+    return 8
+
+
+def group_centres(centers: F8, t: int, n_iter: int = 5) -> NDArray[np.intp]:
+    """Yinyang's grouping: ``t`` groups of centres from a few Lloyd iterations on the
+    centres themselves, started from evenly spaced centres (deterministic)."""
+    k = centers.shape[0]
+    if t <= 1:
+        return np.zeros(k, dtype=np.intp)
+    seeds = centers[np.linspace(0, k - 1, t).astype(np.intp)].copy()
+    groups = np.zeros(k, dtype=np.intp)
+    sq = (centers**2).sum(axis=1)[:, None]
+    for _ in range(n_iter):  # a k x t distance matrix, never k x t x d
+        d2 = sq - 2.0 * centers @ seeds.T + (seeds**2).sum(axis=1)[None, :]
+        groups = d2.argmin(axis=1)
+        for g in range(t):
+            members = groups == g
+            if members.any():
+                seeds[g] = centers[members].mean(axis=0)
+    return groups.astype(np.intp)
+
+
+# --------------------------------------------------------------------------- plans
+@dataclass(frozen=True)
+class Plan:
+    """What one assignment pass needs that depends on the centres only.
+
+    ``kind`` is ``"lloyd"``, ``"hamerly"`` or ``"yinyang"``; ``scan`` and ``bound`` are the
+    bounded kernels' tuples (None for Lloyd); ``n_groups`` is Yinyang's bound width.
+    """
+
+    centers: Floats
+    kind: str
+    accumulate: bool
+    gemm: bool
+    mean: Floats
+    scan: tuple[Any, ...] | None = None
+    bound: tuple[Any, ...] | None = None
+    n_groups: int = 0
+
+
+class Planner:
+    """One run's view of its centres: picks the kernel of each pass and keeps the state of
+    the bounds that lives on the driver (the centres they refer to, Yinyang's groups)."""
+
+    def __init__(self, algorithm: str, n: int, d: int, k: int, dtype: Any, mean: F8) -> None:
+        self.n, self.k = n, k
+        self.kind = resolve_algorithm(algorithm, n, d, k)
+        self.gemm = not is_small(n, d, k) and _config.use_gemm(d, k)
+        self.dtype = np.dtype(dtype)
+        self.mean = (mean if self.gemm else np.zeros(d)).astype(self.dtype)
+        self.slack = 1e-4 if self.dtype == np.float32 else 1e-10
+        self.n_groups = yinyang_groups(n, k) if self.kind == "yinyang" else 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new run: no bounds yet, every label about to change."""
+        self.bounded_by: F8 | None = None
+        self.groups = np.zeros(self.k, dtype=np.intp)
+        self.last_changed = self.n
+
+    def record(self, changed: int) -> None:
+        """Labels changed by the pass just run."""
+        self.last_changed = changed
+
+    def lloyd(self, centers: Floats, accumulate: bool) -> Plan:
+        """A plain Lloyd pass (the final assignment, prediction)."""
+        return Plan(centers, "lloyd", accumulate, self.gemm, self.mean)
+
+    def plan(self, centers: Floats) -> Plan:
+        """The next accumulating pass. Hamerly and Yinyang start from Lloyd: their bounds
+        are set (one full scan) once few labels still change, and kept from then on."""
+        bounded = self.kind in ("hamerly", "yinyang") and (
+            self.bounded_by is not None or self.last_changed <= _config.HAMERLY_SWITCH * self.n
+        )
+        if not bounded:
+            return self.lloyd(centers, True)
+        c64 = centers.astype(np.float64)
+        first = self.bounded_by is None
+        move = np.zeros(self.k) if first else np.sqrt(((c64 - self.bounded_by) ** 2).sum(axis=1))
+        half_gaps = np.empty(self.k)
+        center_half_gaps(centers, half_gaps)
+        if self.gemm:
+            centred = np.empty_like(centers)
+            half_norms = np.empty(self.k, dtype=centers.dtype)
+            centre_on(centers, self.mean, centred, half_norms)
+            radius = float(np.sqrt(2.0 * half_norms.astype(np.float64).max()))
+        else:  # direct scans: stand-ins of the same types
+            centred, half_norms, radius = centers, np.zeros(self.k, dtype=centers.dtype), 0.0
+        gemm_err = (centers.shape[1] + 2) * float(np.finfo(self.dtype).eps)
+        scan = (centred, half_norms, self.mean, radius, gemm_err, self.gemm)
+        if self.kind == "yinyang":
+            if first:
+                self.groups = group_centres(c64, self.n_groups)
+            group_move = np.zeros(self.n_groups)
+            np.maximum.at(group_move, self.groups, move)
+            bound: tuple[Any, ...] = (self.groups, half_gaps, move, group_move, first, self.slack)
+        else:
+            order = np.argsort(-move, kind="stable")
+            top = int(order[0])
+            second = float(move[order[1]]) if self.k > 1 else 0.0
+            bound = (half_gaps, move, float(move[top]), top, second, first, self.slack)
+        self.bounded_by = c64
+        return Plan(centers, self.kind, True, self.gemm, self.mean, scan, bound, self.n_groups)
+
+
+# --------------------------------------------------------------------------- blocks
+class RowState:
+    """Per-row state of one block for one run: labels, and the bounds once they are set.
+    In this process it also keeps the block's kernel workspaces between passes."""
+
+    def __init__(self, m: int) -> None:
+        self.labels = np.full(m, -1, dtype=np.intp)
+        self.upper: F8 | None = None
+        self.lower: F8 | None = None  # (m,) for Hamerly, (m, groups) for Yinyang
+        self.scanned = m  # rows whose distances to every centre the last pass computed
+        self._work: dict[tuple[int, ...], tuple[F8, ...]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:  # workspaces never travel
+        return {k: v for k, v in self.__dict__.items() if k != "_work"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._work = {}
+
+    def work(self, n_chunks: int, k: int, d: int) -> tuple[F8, ...]:
+        """Per-chunk sums, weight sums, inertia, labels changed and rows scanned."""
+        key = (n_chunks, k, d)
+        if key not in self._work:
+            self._work = {
+                key: (
+                    np.zeros((n_chunks, k, d)),
+                    np.zeros((n_chunks, k)),
+                    np.zeros(n_chunks),
+                    np.zeros(n_chunks, dtype=np.intp),
+                    np.zeros(n_chunks, dtype=np.intp),
+                )
+            }
+        return self._work[key]
+
+    def bounds_for(self, plan: Plan) -> None:
+        """Allocate the bounds the first time a bounded plan reaches this block."""
+        m = self.labels.shape[0]
+        if self.upper is None:
+            self.upper = np.empty(m)
+        shape: tuple[int, ...] = (m, plan.n_groups) if plan.kind == "yinyang" else (m,)
+        if self.lower is None or self.lower.shape != shape:
+            self.lower = np.empty(shape)
+
+
+def packed_size(k: int, d: int) -> int:
+    """Length of the vector :func:`assign_block` returns."""
+    return k * d + k + 2
+
+
+def unpack(packed: F8, k: int, d: int) -> tuple[F8, F8, float, int]:
+    """(sums (k,d), weight sums (k,), inertia, labels changed) of a packed vector."""
+    sums = packed[: k * d].reshape(k, d).copy()
+    wsums = packed[k * d : k * d + k].copy()
+    return sums, wsums, float(packed[-2]), round(packed[-1])
+
+
+def assign_block(
+    X: Floats, w: F8, state: RowState, plan: Plan, worker: bool = False
+) -> tuple[RowState, F8]:
+    """Run ``plan`` on the rows ``X`` (weights ``w``) and their ``state`` (INOUT).
+
+    ``worker``: on a Dask worker: serial twins and one chunk for the whole block (no
+    Numba thread pool in the worker). Otherwise the block's rows go in the fixed chunks of
+    :func:`chunk_bounds`, in parallel unless the block is small; results do not depend on
+    the thread count either way. Returns the state and the packed partial sums (with
+    ``accumulate`` off: the inertia, the changed count and the weight per cluster only).
+    """
+    m, d = X.shape
+    k = plan.centers.shape[0]
+    serial = worker or is_small(m, d, k)
+    bounds = np.array([0, m], dtype=np.intp) if worker else chunk_bounds(m)
+    ks, ds = (k, d) if plan.accumulate else (1, 1)
+    sums, wsums, inertia, changed, scanned = state.work(bounds.shape[0] - 1, ks, ds)
+    centers = plan.centers
+    if plan.kind == "lloyd":
+        args = (bounds, state.labels, sums, wsums, inertia, changed, plan.accumulate)
+        if plan.gemm:
+            (lloyd_gemm_serial if serial else lloyd_gemm)(X, w, centers, plan.mean, *args)
+        else:
+            (lloyd_direct_serial if serial else lloyd_direct)(X, w, centers, *args)
+        state.scanned = m
+    else:
+        state.bounds_for(plan)
+        if plan.kind == "hamerly":
+            kernel = hamerly_step_serial if serial else hamerly_step
+        else:
+            kernel = yinyang_step_serial if serial else yinyang_step
+        kernel(X, w, centers, plan.scan, plan.bound, bounds, state.labels, state.upper,
+               state.lower, sums, wsums, inertia, changed, scanned)  # fmt: skip
+        state.scanned = int(scanned.sum())
+    packed = np.zeros(packed_size(k, d))
+    if plan.accumulate:
+        total_sums = packed[: k * d].reshape(k, d)
+        reduce_chunks(sums, wsums, total_sums, packed[k * d : k * d + k])
+    else:
+        packed[k * d : k * d + k] = np.bincount(state.labels, weights=w, minlength=k)
+    packed[-2] = inertia.sum()
+    packed[-1] = changed.sum()
+    return state, packed
+
+
+# --------------------------------------------------------------------------- re-seeding
+def farthest_order(dist: F8, rows: NDArray[np.intp], m: int) -> NDArray[np.intp]:
+    """Positions of the ``m`` entries of largest ``dist``, farthest first, equal distances
+    in decreasing ``rows`` order: the one tie rule of every kind of data. It is what
+    scikit-learn's ``argpartition(dist, -m)[:-m-1:-1]`` returns when the farthest rows are
+    distinct or all tied (its order among other ties is NumPy's selection algorithm's)."""
+    if m < dist.shape[0]:
+        threshold = np.partition(dist, dist.shape[0] - m)[dist.shape[0] - m]
+        pos = np.flatnonzero(dist >= threshold)
+    else:
+        pos = np.arange(dist.shape[0])
+    return pos[np.lexsort((-rows[pos], -dist[pos]))][:m]
+
+
+def farthest_block(
+    X: Floats, w: F8, state: RowState, centers: Floats, m: int, offset: int, worker: bool
+) -> tuple[F8, NDArray[np.intp], F8, F8, NDArray[np.intp]]:
+    """The block's ``m`` candidates for re-seeding (see :func:`farthest_order`): squared
+    distances to their centre (-1 for rows of zero weight, which cannot hold a cluster),
+    global row numbers, the rows in float64, their weights and labels."""
+    dist = np.empty(X.shape[0])
+    kernel = assigned_sq_distances_serial if worker else assigned_sq_distances
+    kernel(X, centers, state.labels, dist)
+    dist[w <= 0] = -1.0
+    rows = np.arange(X.shape[0], dtype=np.intp)
+    top = farthest_order(dist, rows, min(m, X.shape[0]))
+    return dist[top], top + offset, X[top].astype(np.float64), w[top], state.labels[top]
+
+
+def nearest(
+    X: Floats, w: F8, centers: Floats, worker: bool = False
+) -> tuple[NDArray[np.int64], float]:
+    """Labels of the nearest centre for the rows of ``X`` and their weighted inertia (the
+    exact float64 sum): prediction, as the final assignment of a fit computes it."""
+    n, d = X.shape
+    k = centers.shape[0]
+    gemm = not is_small(n, d, k) and _config.use_gemm(d, k)
+    mean = X.mean(axis=0, dtype=np.float64) if gemm else np.zeros(d)
+    plan = Plan(np.ascontiguousarray(centers, dtype=X.dtype), "lloyd", False, gemm,
+                mean.astype(X.dtype))  # fmt: skip
+    state, packed = assign_block(X, w, RowState(n), plan, worker)
+    return state.labels.astype(np.int64, copy=False), float(packed[-2])

@@ -1,0 +1,56 @@
+"""Prediction for a fitted model: labels, inertia and distances of new data.
+
+The same assignment as a fit's final pass (:func:`fastkmeans._assign.nearest`); dask input
+gets lazy results (:mod:`fastkmeans.dask`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _config
+from ._assign import is_small, nearest
+from ._sources import is_dask
+from ._threads import thread_limit
+from ._validation import as_float_array, as_sample_weight, check_features, normalize_rows
+from .kernels.distances import all_distances
+
+F8 = NDArray[np.float64]
+Floats = NDArray[np.floating]
+
+
+def _new_data(model: Any, X: ArrayLike) -> Floats:
+    Xa = as_float_array(X)
+    check_features(Xa, model.n_features)
+    return normalize_rows(Xa) if model.params.metric == "cosine" else Xa
+
+
+def assign(model: Any, X: ArrayLike, sample_weight: ArrayLike | None) -> tuple[Any, Any]:
+    """Nearest-centroid labels of ``X`` and their weighted inertia (lazy for dask)."""
+    if is_dask(X):
+        from .dask import assign_dask
+
+        return assign_dask(model, X, sample_weight)
+    Xa = _new_data(model, X)
+    w = as_sample_weight(sample_weight, Xa.shape[0])
+    n, d = Xa.shape
+    gemm = not is_small(n, d, model.n_clusters) and _config.use_gemm(d, model.n_clusters)
+    with thread_limit(model.params.n_threads, single_thread_blas=gemm):
+        return nearest(Xa, w, model.centroids)
+
+
+def distances(model: Any, X: ArrayLike) -> Any:
+    """Exact Euclidean distances of the rows of ``X`` to every centroid (lazy for dask)."""
+    if is_dask(X):
+        from .dask import transform_dask
+
+        return transform_dask(model, X)
+    Xa = _new_data(model, X)
+    centers = np.ascontiguousarray(model.centroids, dtype=Xa.dtype)
+    out = np.empty((Xa.shape[0], centers.shape[0]))
+    with thread_limit(model.params.n_threads):
+        all_distances(Xa, centers, out)
+    return out

@@ -1,0 +1,300 @@
+"""Seeding, once for every kind of data: an array, random rows, k-means++ or k-means||.
+
+Randomness lives here, in Python: each run gets its own ``numpy.random.Generator`` and the
+kernels receive numbers drawn from it.
+
+* **k-means++** is the greedy variant (2 + floor(ln k) local trials per centre). Data in
+  memory take one fused kernel (:mod:`.kernels.seeding`); data in blocks walk the same
+  potential block by block (:mod:`.kernels.plusplus_blocks`): the same draws, with
+  potentials summed per block, so picks agree up to summation order.
+* **k-means||** (Bahmani, Moseley, Vattani, Kumar, Vassilvitskii, VLDB 2012): a handful of
+  rounds each sample about ``l = 2k`` rows, every row independently with probability
+  ``min(1, l * w_i * d_i^2 / phi)`` where ``d_i`` is its distance to the nearest candidate
+  so far and ``phi`` the weighted potential. The candidates are weighted by the sample
+  weight of the rows nearest to them and reduced to k centres with weighted greedy
+  k-means++. Random numbers come from a root seed drawn from the run's generator: the first
+  pick uses ``default_rng([root])`` and round ``r`` on block ``b`` uses
+  ``default_rng([root, r, b])``; data in memory are block 0, so a Dask array held in one
+  chunk seeds exactly as the same data in memory.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _config
+from ._assign import chunk_bounds, is_small
+from ._sources.base import BlockSource
+from ._validation import as_initial_centers, normalize_rows
+from .kernels.kmeans_parallel import update_nearest, update_nearest_serial
+from .kernels.plusplus_blocks import (
+    candidate_potentials,
+    candidate_potentials_serial,
+    closest_update,
+    closest_update_serial,
+)
+from .kernels.seeding import kmeans_plusplus, kmeans_plusplus_serial
+
+F8 = NDArray[np.float64]
+Floats = NDArray[np.floating]
+
+#: k-means||: sampling rounds after the first pick (Bahmani et al. find ~5 enough).
+ROUNDS: int = 5
+#: k-means||: expected rows sampled per round, as a multiple of k.
+OVERSAMPLING: float = 2.0
+#: k-means||: further rounds allowed while there are fewer candidates than clusters.
+EXTRA_ROUNDS: int = 10
+
+
+def run_generators(
+    seed: int | np.random.Generator | None, n_runs: int
+) -> list[np.random.Generator]:
+    """One independent random stream per run, derived from ``seed``."""
+    if isinstance(seed, np.random.Generator):
+        return list(seed.spawn(n_runs))
+    # The same streams as default_rng(seed).spawn(n_runs), without the parent generator.
+    children = np.random.SeedSequence(seed).spawn(n_runs)
+    return [np.random.Generator(np.random.PCG64(c)) for c in children]
+
+
+def initial_centers(params: Any, source: BlockSource, rng: np.random.Generator) -> Floats:
+    """Seed one run according to ``params.init``: the one seeding dispatch."""
+    k = params.n_clusters
+    if isinstance(params.init, np.ndarray):
+        centers = as_initial_centers(params.init, k, source.d, source.dtype)
+        return normalize_rows(centers, "init") if source.cosine else centers
+    if params.init == "random":
+        return source.rows(random_rows(source.all_weights(), k, rng))
+    if params.init == "k-means||":
+        return kmeans_parallel(source, k, rng)
+    local = source.local_array()
+    if local is not None:
+        return source.rows(plusplus_rows(local[0], local[1], k, rng))
+    return source.rows(plusplus_blocks(source, k, rng))
+
+
+def random_rows(w: F8, k: int, rng: np.random.Generator) -> NDArray[np.intp]:
+    """k distinct rows drawn with probability proportional to their weight."""
+    positive = np.flatnonzero(w > 0)
+    if positive.shape[0] >= k:
+        p = w[positive] / w[positive].sum()
+        return positive[rng.choice(positive.shape[0], size=k, replace=False, p=p)]
+    # Fewer weighted rows than clusters: take them all, then zero-weight rows.
+    rest = np.flatnonzero(w <= 0)
+    return np.concatenate([positive, rng.choice(rest, size=k - positive.shape[0], replace=False)])
+
+
+# --------------------------------------------------------------------------- k-means++
+def _trials(k: int, rng: np.random.Generator) -> tuple[int, float, F8]:
+    n_trials = 2 + int(math.log(k))
+    first_u = float(rng.random())
+    return n_trials, first_u, rng.random((max(k - 1, 0), n_trials))
+
+
+def plusplus_rows(X: Floats, w: F8, k: int, rng: np.random.Generator) -> NDArray[np.intp]:
+    """Rows of the in-memory ``X`` chosen by greedy k-means++ (one fused kernel)."""
+    n_trials, first_u, trial_u = _trials(k, rng)
+    out = np.empty(k, dtype=np.intp)
+    small = is_small(X.shape[0], X.shape[1] * n_trials, k)
+    kernel = kmeans_plusplus_serial if small else kmeans_plusplus
+    kernel(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
+    return out
+
+
+def _block_bounds(m: int, worker: bool) -> NDArray[np.intp]:
+    return np.array([0, m], dtype=np.intp) if worker else chunk_bounds(m)
+
+
+def closest_task(x: Floats, w: F8, closest: Any, offset: int, args: dict[str, Any]) -> Any:
+    """Block function: the squared distance of each row to its nearest centre so far,
+    updated with the centre ``row``; returns it and the block's potential."""
+    m = x.shape[0]
+    first = closest is None
+    closest = np.empty(m) if first else closest
+    bounds = _block_bounds(m, args["worker"])
+    pot = np.empty(bounds.shape[0] - 1)
+    kernel = closest_update_serial if args["worker"] else closest_update
+    kernel(x, w, args["row"], bounds, first, closest, pot)
+    return closest, float(pot.sum())
+
+
+def candidates_task(x: Floats, w: F8, closest: Any, offset: int, args: dict[str, Any]) -> Any:
+    """Block function: the block's share of the potential of each candidate."""
+    bounds = _block_bounds(x.shape[0], args["worker"])
+    pot = np.empty((bounds.shape[0] - 1, args["rows"].shape[0]))
+    kernel = candidate_potentials_serial if args["worker"] else candidate_potentials
+    kernel(x, w, closest, args["rows"], bounds, pot)
+    return closest, pot.sum(axis=0)
+
+
+def pick_task(x: Any, w: F8, closest: Any, offset: int, args: dict[str, Any]) -> Any:
+    """Block function: for each local target, the first row where the running sum of
+    ``w * closest`` exceeds it (global row), or -1 when rounding runs past the block."""
+    p = w if closest is None else w * closest
+    cum = np.cumsum(p)
+    out = []
+    for target in args["targets"][offset]:
+        i = int(np.searchsorted(cum, target, side="right"))
+        out.append(offset + i if i < p.shape[0] else -1)
+    return closest, out
+
+
+def last_positive_task(x: Any, w: F8, closest: Any, offset: int, args: dict[str, Any]) -> Any:
+    """Block function: the last row of positive potential (global), or -1."""
+    positive = np.flatnonzero((w if closest is None else w * closest) > 0)
+    return closest, offset + int(positive[-1]) if positive.shape[0] else -1
+
+
+def plusplus_blocks(source: BlockSource, k: int, rng: np.random.Generator) -> NDArray[np.intp]:
+    """Greedy k-means++ over the blocks of ``source``, three passes per centre: the same
+    random draws, distances and walk as :func:`plusplus_rows`."""
+    _, first_u, trial_u = _trials(k, rng)
+    states: list[Any] = [None] * source.n_blocks
+    pots = np.array(source.block_weight, dtype=np.float64)
+    worker = source.worker
+
+    def pick(targets: F8) -> NDArray[np.intp]:
+        cum = np.cumsum(pots)
+        by_block: dict[int, list[float]] = {}
+        where = []
+        for t in targets:
+            b = int(np.searchsorted(cum, t, side="right"))
+            if b >= pots.shape[0]:
+                where.append((-1, 0))
+                continue
+            off = int(source.offsets[b])
+            by_block.setdefault(off, []).append(float(t - (cum[b - 1] if b else 0.0)))
+            where.append((off, len(by_block[off]) - 1))
+        found: dict[int, list[int]] = {}
+        if by_block:
+            blocks = [int(np.searchsorted(source.offsets, off)) for off in by_block]
+            _, res = source.map(
+                pick_task, states, {"targets": by_block}, only=blocks, needs_x=False
+            )
+            found = {int(source.offsets[b]): r for b, r in zip(blocks, res)}
+        out = np.array([found[off][i] if off >= 0 else -1 for off, i in where], dtype=np.intp)
+        if (out < 0).any() and pots.sum() > 0:  # rounding ran past the end: the last row
+            _, last = source.map(last_positive_task, states, {}, needs_x=False)
+            out[out < 0] = max(last)
+        return out
+
+    def update(chosen: int) -> None:
+        nonlocal states, pots
+        row = np.ascontiguousarray(source.rows(np.array([chosen]))[0])
+        states, res = source.map(closest_task, states, {"row": row, "worker": worker})
+        pots = np.array(res, dtype=np.float64)
+
+    out = np.empty(k, dtype=np.intp)
+    out[0] = pick(np.array([first_u * pots.sum()]))[0]
+    update(int(out[0]))
+    for step in range(1, k):
+        cands = pick(trial_u[step - 1] * pots.sum())
+        if pots.sum() <= 0 or cands[0] < 0:  # every remaining point coincides with a centre
+            out[step] = (out[step - 1] + 1) % source.n
+            continue
+        rows = np.ascontiguousarray(source.rows(cands))
+        _, parts = source.map(candidates_task, states, {"rows": rows, "worker": worker})
+        cand_pot = np.sum(parts, axis=0)
+        out[step] = cands[int(np.argmin(cand_pot))]
+        update(int(out[step]))
+    return out
+
+
+# --------------------------------------------------------------------------- k-means||
+def root_seed(rng: np.random.Generator) -> int:
+    """The root of every per-round, per-block stream of one run."""
+    return int(rng.integers(2**63))
+
+
+def round_uniforms(root: int, r: int, block: int, size: int) -> F8:
+    """Uniforms of round ``r`` (from 1) for the rows of block ``block``."""
+    return np.random.default_rng([root, r, block]).random(size)
+
+
+def weighted_index(w: F8, target: float) -> int:
+    """First row whose cumulative weight exceeds ``target`` (the last weighted row when
+    rounding runs past the end)."""
+    i = int(np.searchsorted(np.cumsum(w), target, side="right"))
+    if i >= w.shape[0]:
+        i = int(np.flatnonzero(w > 0)[-1])
+    return i
+
+
+def keep_going(r: int, n_cands: int, k: int, pot: float) -> bool:
+    """Whether to run round ``r + 1``: ``ROUNDS`` rounds, more while there are fewer
+    candidates than clusters and rows not yet covered (zero potential: nothing to sample)."""
+    if pot <= 0.0:
+        return False
+    return r < ROUNDS or (n_cands < k and r < ROUNDS + EXTRA_ROUNDS)
+
+
+def first_row_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]) -> Any:
+    """Block function: the row where the local target falls on the cumulative weight."""
+    return state, x[weighted_index(w, args["target"])][None, :].copy()
+
+
+def nearest_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]) -> Any:
+    """Block function: each row's nearest candidate so far, updated with the candidates
+    ``cands`` (numbered from ``first``); returns ``[potential, weight nearest to each
+    candidate so far]`` as one vector, so that blocks add up."""
+    m, d = x.shape
+    closest, nearest = (np.full(m, np.inf), np.zeros(m, dtype=np.intp)) if state is None else state
+    cands = args["cands"]
+    bounds = _block_bounds(m, args["worker"])
+    pot = np.empty(bounds.shape[0] - 1)
+    gemm = _config.use_gemm(d, cands.shape[0])
+    kernel = update_nearest_serial if args["worker"] else update_nearest
+    kernel(x, w, cands, args["mean"], args["first"], gemm, bounds, closest, nearest, pot)
+    counts = np.bincount(nearest, weights=w, minlength=args["first"] + cands.shape[0])
+    return (closest, nearest), np.concatenate([[pot.sum()], counts])
+
+
+def sample_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]) -> Any:
+    """Block function: the rows kept in round ``r``: ``u_i * phi < l * w_i * d_i^2``."""
+    block = int(np.searchsorted(args["offsets"], offset))
+    u = round_uniforms(args["root"], args["r"], block, x.shape[0])
+    keep = np.flatnonzero(u * args["pot"] < args["ell"] * (w * state[0]))
+    return state, x[keep]
+
+
+def kmeans_parallel(source: BlockSource, k: int, rng: np.random.Generator) -> Floats:
+    """k initial centres by k-means|| over the blocks of ``source``: rows of the data."""
+    root = root_seed(rng)
+    ell = OVERSAMPLING * k
+    target = float(np.random.default_rng([root]).random()) * float(source.block_weight.sum())
+    cum = np.cumsum(source.block_weight)
+    b = min(int(np.searchsorted(cum, target, side="right")), len(cum) - 1)
+    while source.block_weight[b] <= 0:
+        b -= 1
+    local = target - (cum[b - 1] if b else 0.0)
+    states: list[Any] = [None] * source.n_blocks
+    _, first = source.map(first_row_task, states, {"target": local}, only=[b])
+    parts = [first[0]]
+    mean = source.mean.astype(source.dtype)
+    common = {"mean": mean, "worker": source.worker}
+
+    def add(new: Floats, n_before: int) -> tuple[float, F8]:
+        nonlocal states
+        args = {**common, "cands": np.ascontiguousarray(new), "first": n_before}
+        states, total = source.map(nearest_task, states, args, reduce=True)
+        total = np.asarray(total)
+        return float(total[0]), total[1:]
+
+    pot, weights = add(parts[0], 0)
+    n_cands, r = 1, 0
+    while keep_going(r, n_cands, k, pot):
+        r += 1
+        args = {"root": root, "r": r, "ell": ell, "pot": pot, "offsets": source.offsets}
+        _, rows = source.map(sample_task, states, args)
+        new = np.concatenate(rows)
+        if new.shape[0]:
+            parts.append(new)
+            pot, weights = add(new, n_cands)
+            n_cands += new.shape[0]
+    cands = np.ascontiguousarray(np.concatenate(parts))
+    picked = plusplus_rows(cands, weights, k, rng)
+    return cands[picked].copy()
