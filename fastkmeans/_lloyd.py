@@ -113,5 +113,6 @@ def lloyd(
             break
     if not (stop == "strict" and shift == 0.0):  # else the labels are still exact
         _, weights, inertia, _ = source.assign(planner.lloyd(centers, accumulate=False))
-    weights = weights * source.weight_scale
+    with np.errstate(over="ignore"):  # astronomic weights: a cluster may weigh inf
+        weights = weights * source.weight_scale
     return RunResult(centers, source.labels(), inertia, len(history), stop, history, weights)

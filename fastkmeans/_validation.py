@@ -143,8 +143,8 @@ def normalize_rows(X: NDArray[np.floating], name: str = "X") -> NDArray[np.float
 
 def weight_scale(w_max: float) -> float:
     """A power of two that brings weights of astronomic size (above 2**500) down to at most
-    1, so that weighted sums cannot overflow float64; 1.0 for every other weight. Scaling
+    2, so that weighted sums cannot overflow float64; 1.0 for every other weight. Scaling
     by a power of two is exact, and weighted means do not depend on it."""
     if not w_max > 2.0**500:
         return 1.0
-    return float(2.0 ** np.ceil(np.log2(w_max)))
+    return float(2.0 ** (np.ceil(np.log2(w_max)) - 1))

@@ -36,14 +36,16 @@ class ConvergenceWarning(UserWarning):
 
 def user_stacklevel() -> int:
     """The ``stacklevel`` that makes a warning raised from here point at the first frame
-    outside the fastkmeans package: the user's own line, however deep the call came."""
-    import os
+    outside fastkmeans (and outside scikit-learn's wrappers, for the adapter): the user's
+    own line, however deep the call came."""
     import sys
 
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
     frame = sys._getframe(1)
     level = 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in (
+        "fastkmeans",
+        "sklearn",
+    ):
         frame = frame.f_back
         level += 1
     return level

@@ -41,7 +41,7 @@ from sklearn.utils.validation import (
 
 from ._assign import nearest
 from ._fit import fit_minibatch, start_stream
-from .errors import ConvergenceWarning
+from .errors import ConvergenceWarning, warn
 from .model import KMeansModel
 from .params import ALGORITHMS, KMeansParams, MiniBatchKMeansParams
 
@@ -73,11 +73,10 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         else:
             self._n_init = self.n_init
         if _is_arraylike_not_scalar(self.init) and self._n_init != 1:
-            warnings.warn(
+            warn(
                 "Explicit initial center position passed: performing only one init in "
                 f"{type(self).__name__} instead of n_init={self._n_init}.",
                 RuntimeWarning,
-                stacklevel=3,
             )
             self._n_init = 1
 
@@ -290,10 +289,9 @@ class KMeans(_BaseKMeans):
 
     def _algorithm(self) -> str:
         if self.algorithm == "elkan" and self.n_clusters == 1:
-            warnings.warn(
+            warn(
                 "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
                 RuntimeWarning,
-                stacklevel=3,
             )
             return "lloyd"
         return self.algorithm if self.algorithm in ALGORITHMS else "auto"
@@ -352,11 +350,10 @@ class KMeans(_BaseKMeans):
         assert best is not None
         distinct = np.unique(best.labels).shape[0]
         if distinct < self.n_clusters:
-            warnings.warn(
+            warn(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
                 f"({self.n_clusters}). Possibly due to duplicate points in X.",
                 _SkConvergenceWarning,
-                stacklevel=2,
             )
         self._set_fitted(best)
         self.n_iter_ = int(best.n_iter)
@@ -469,11 +466,10 @@ class MiniBatchKMeans(_BaseKMeans):
             if init_size < self.n_clusters:
                 init_size = 3 * self.n_clusters
         elif init_size < self.n_clusters:
-            warnings.warn(
+            warn(
                 f"init_size={init_size} should be larger than n_clusters={self.n_clusters}. "
                 "Setting it to min(3*n_clusters, n_samples)",
                 RuntimeWarning,
-                stacklevel=3,
             )
             init_size = 3 * self.n_clusters
         self._init_size = min(init_size, X.shape[0])

@@ -55,3 +55,40 @@ def blobs_wide64() -> np.ndarray:
 
     X, _ = fk.datasets.make_blobs(3000, 24, 10, cluster_std=4.0, seed=4)
     return X
+
+
+def _warm_worker_kernels() -> None:
+    """Compile what Dask workers run once in this process (synchronously): the workers
+    then load it from the on-disk cache instead of each compiling it again."""
+    import dask
+    import dask.array as da
+
+    import fastkmeans as fk
+
+    X, _ = fk.datasets.make_blobs(64, 3, 2, seed=0)
+    with dask.config.set(scheduler="synchronous"):
+        for dtype in (np.float64, np.float32):
+            dX = da.from_array(X.astype(dtype), chunks=32)
+            for algorithm in ("lloyd", "hamerly", "yinyang"):
+                fk.KMeansParams(2, seed=0, max_iter=3, algorithm=algorithm).fit(dX)
+
+
+@pytest.fixture(scope="session")
+def client():
+    """A real ``dask.distributed.LocalCluster``: two worker processes, one thread each."""
+    import logging
+
+    from dask.distributed import Client, LocalCluster
+
+    _warm_worker_kernels()
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c

@@ -35,21 +35,117 @@ def lloyd_step(X: np.ndarray, C: np.ndarray, w: np.ndarray | None = None):
     return labels, new
 
 
+def farthest(dist: np.ndarray, m: int) -> list[int]:
+    """The m largest distances, farthest first, equal distances later row first."""
+    order = sorted(range(len(dist)), key=lambda i: (-dist[i], -i))
+    return order[:m]
+
+
 def lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float = 0.0, w=None):
-    """Plain Lloyd with scikit-learn's stopping rules (no empty clusters expected)."""
+    """Plain Lloyd with scikit-learn's rules: relative ``tol``, strict convergence, empty
+    clusters re-seeded at the farthest points (none when every point sits on its centre),
+    a final assignment. Returns (centres, labels, inertia, n_iter, stop reason)."""
     X64 = np.asarray(X, dtype=np.float64)
+    w = np.ones(len(X64)) if w is None else np.asarray(w, dtype=np.float64)
     tol_abs = tol * np.var(X64, axis=0).mean()
     C = np.asarray(C, dtype=np.float64)
-    old = None
-    it = 0
+    old = np.full(len(X64), -1)
+    stop, shift = "max_iter", np.inf
     for it in range(max_iter):  # noqa: B007 (it is returned)
-        labels, new = lloyd_step(X64, C, w)
+        labels = assign(X64, C)
+        sums = np.zeros_like(C)
+        wsums = np.zeros(len(C))
+        np.add.at(sums, labels, w[:, None] * X64)
+        np.add.at(wsums, labels, w)
+        empty = np.flatnonzero(wsums <= 0)
+        if empty.size:
+            dist = sq_distances(X64, C)[np.arange(len(X64)), labels]
+            dist[w <= 0] = -1.0
+            if dist.max() > 0:
+                for j, i in zip(empty, farthest(dist, min(empty.size, int((w > 0).sum())))):
+                    sums[labels[i]] -= w[i] * X64[i]
+                    wsums[labels[i]] -= w[i]
+                    sums[j], wsums[j] = w[i] * X64[i], w[i]
+        new = C.copy()
+        full = wsums > 0
+        new[full] = sums[full] / wsums[full, None]
         shift = ((new - C) ** 2).sum()
         C = new
-        if old is not None and (labels == old).all():
+        if (labels == old).all():
+            stop = "strict"
             break
         if shift <= tol_abs:
+            stop = "tol"
             break
         old = labels
     labels = assign(X64, C)
-    return C, labels, inertia(X64, C, labels, w), it + 1
+    return C, labels, inertia(X64, C, labels, w), it + 1, stop
+
+
+def weighted_pick(p: np.ndarray, target: float) -> int:
+    """First row whose running sum of ``p`` exceeds ``target``."""
+    return int(np.searchsorted(np.cumsum(p), target, side="right"))
+
+
+def kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator):
+    """Greedy k-means++ with 2 + floor(ln k) local trials, drawing what the library draws:
+    one uniform for the first centre, then (k - 1) x trials uniforms."""
+    X64 = np.asarray(X, dtype=np.float64)
+    n_trials = 2 + int(np.log(k))
+    first_u = float(rng.random())
+    trial_u = rng.random((max(k - 1, 0), n_trials))
+    out = [weighted_pick(w, first_u * w.sum())]
+    closest = ((X64 - X64[out[0]]) ** 2).sum(axis=1)
+    for step in range(1, k):
+        pot = w * closest
+        if pot.sum() <= 0:
+            out.append((out[-1] + 1) % len(X64))
+            continue
+        cands = [min(weighted_pick(pot, u * pot.sum()), len(X64) - 1) for u in trial_u[step - 1]]
+        d2 = [((X64 - X64[c]) ** 2).sum(axis=1) for c in cands]
+        best = int(np.argmin([(w * np.minimum(closest, d)).sum() for d in d2]))
+        out.append(cands[best])
+        closest = np.minimum(closest, d2[best])
+    return np.array(out)
+
+
+def kmeans_parallel(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator):
+    """k-means|| (Bahmani et al.) with the library's random streams and rounds (data in
+    memory are block 0), reduced to k centres by :func:`kmeans_plusplus`."""
+    X64 = np.asarray(X, dtype=np.float64)
+    root = int(rng.integers(2**63))
+    first = weighted_pick(w, float(np.random.default_rng([root]).random()) * w.sum())
+    cands = [X64[first]]
+    closest = ((X64 - X64[first]) ** 2).sum(axis=1)
+    nearest = np.zeros(len(X64), dtype=int)
+    pot, r = float((w * closest).sum()), 0
+    while pot > 0 and (r < 5 or (len(cands) < k and r < 15)):
+        r += 1
+        u = np.random.default_rng([root, r, 0]).random(len(X64))
+        for i in np.flatnonzero(u * pot < 2.0 * k * (w * closest)):
+            d2 = ((X64 - X64[i]) ** 2).sum(axis=1)
+            nearer = d2 < closest
+            closest[nearer], nearest[nearer] = d2[nearer], len(cands)
+            cands.append(X64[i])
+        pot = float((w * closest).sum())
+    cands = np.array(cands)
+    weights = np.bincount(nearest, weights=w, minlength=len(cands))
+    return cands[kmeans_plusplus(cands, weights, k, rng)]
+
+
+def minibatch_step(X, w, C, counts):
+    """scikit-learn's mini-batch update in plain NumPy: (new centres, new counts, inertia,
+    labels)."""
+    X64 = np.asarray(X, dtype=np.float64)
+    C64 = np.asarray(C, dtype=np.float64)
+    labels = assign(X64, C64)
+    batch_inertia = inertia(X64, C64, labels, w)
+    new = C64.copy()
+    counts = counts.copy()
+    for j in range(len(C64)):
+        m = labels == j
+        ws = w[m].sum()
+        if ws > 0:
+            new[j] = (C64[j] * counts[j] + (w[m, None] * X64[m]).sum(axis=0)) / (counts[j] + ws)
+            counts[j] += ws
+    return new, counts, batch_inertia, labels

@@ -3,13 +3,10 @@ one thread each), plus the serial block kernels the workers run, against NumPy."
 
 from __future__ import annotations
 
-import logging
-
 import dask
 import dask.array as da
 import numpy as np
 import pytest
-from dask.distributed import Client, LocalCluster
 
 import fastkmeans as fk
 from fastkmeans._assign import Plan, RowState, assign_block, nearest
@@ -17,31 +14,6 @@ from fastkmeans.kernels import distances
 
 from .naive import inertia as naive_inertia
 from .naive import sq_distances
-
-
-def _warm_kernels() -> None:
-    """Compile the block kernels once in this process: the workers then load them from the
-    on-disk cache instead of each compiling them again."""
-    X, _ = fk.datasets.make_blobs(64, 3, 2, seed=0)
-    with dask.config.set(scheduler="synchronous"):
-        for dtype in (np.float64, np.float32):
-            fk.KMeansParams(2, seed=0, max_iter=2).fit(da.from_array(X.astype(dtype), chunks=32))
-
-
-@pytest.fixture(scope="module")
-def client():
-    _warm_kernels()
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster) as c,
-    ):
-        yield c
 
 
 @pytest.fixture(scope="module")

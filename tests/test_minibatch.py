@@ -12,23 +12,6 @@ from fastkmeans.errors import KMeansParamsError
 from tests import naive
 
 
-def naive_step(X, w, C, counts):
-    """scikit-learn's mini-batch update in plain NumPy: (new centres, new counts, inertia)."""
-    X64 = np.asarray(X, dtype=np.float64)
-    C64 = np.asarray(C, dtype=np.float64)
-    labels = naive.assign(X64, C64)
-    inertia = naive.inertia(X64, C64, labels, w)
-    new = C64.copy()
-    counts = counts.copy()
-    for j in range(len(C64)):
-        m = labels == j
-        ws = w[m].sum()
-        if ws > 0:
-            new[j] = (C64[j] * counts[j] + (w[m, None] * X64[m]).sum(axis=0)) / (counts[j] + ws)
-            counts[j] += ws
-    return new, counts, inertia, labels
-
-
 @pytest.fixture(scope="module")
 def blobs():
     X, _ = fk.datasets.make_blobs(4000, 3, 5, cluster_std=0.6, seed=11)
@@ -83,7 +66,7 @@ def test_step_kernel_matches_numpy(dtype, d, k):
     new = np.empty_like(C)
     got_counts = counts.copy()
     inertia, shift = stepper.step(X, w, C, got_counts, new)
-    ref, ref_counts, ref_inertia, ref_labels = naive_step(X, w, C, counts)
+    ref, ref_counts, ref_inertia, ref_labels = naive.minibatch_step(X, w, C, counts)
     rtol = 1e-4 if dtype == np.float32 else 1e-10
     np.testing.assert_array_equal(stepper.labels, ref_labels)
     np.testing.assert_allclose(new, ref, rtol=rtol, atol=rtol)
@@ -225,7 +208,8 @@ def test_partial_fit_continues_a_kmeans_model_from_its_cluster_weights(blobs):
     batch = blobs[2000:2400]
     w = np.linspace(0.5, 2.0, 400)
     m2 = m.partial_fit(batch, sample_weight=w)
-    ref, ref_counts, _, _ = naive_step(batch, w, m.centroids, np.asarray(m.cluster_weights))
+    counts = np.asarray(m.cluster_weights)
+    ref, ref_counts, _, _ = naive.minibatch_step(batch, w, m.centroids, counts)
     # reassignment cannot trigger: every count is far above 1% of the largest
     np.testing.assert_allclose(m2.centroids, ref, rtol=1e-10)
     np.testing.assert_allclose(m2.cluster_weights, ref_counts)

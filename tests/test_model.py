@@ -81,3 +81,45 @@ def test_load_rejects_other_files(tmp_path):
     np.savez(obj, format=np.array([{"x": 1}], dtype=object))
     with pytest.raises(ValueError):
         fk.KMeansModel.load(obj)
+
+
+def _tampered(model, tmp_path, **arrays):
+    """A saved model file with some arrays replaced."""
+    path = tmp_path / "m.npz"
+    model.save(path)
+    with np.load(path, allow_pickle=False) as z:
+        content = {k: z[k] for k in z.files}
+    content.update(arrays)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **content)
+    return bad
+
+
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        ({"centroids": np.zeros((4, 5))}, r"centroids .* shape \(4, 5\)"),
+        ({"centroids": np.zeros((6, 5), dtype=np.int64)}, "centroids of dtype int64"),
+        ({"centroids": np.full((6, 5), np.nan)}, "NaN"),
+        ({"labels": np.full(3000, 7)}, r"labels outside \[0, 6\)"),
+        ({"labels": np.zeros((3000, 1), dtype=np.int64)}, "labels of dtype"),
+        ({"cluster_weights": np.ones(5)}, "cluster_weights"),
+        ({"cluster_weights": -np.ones(6)}, "cluster_weights"),
+        ({"history_inertia": np.zeros(1)}, "history arrays of different lengths"),
+        ({"stop_reason": np.array("bored")}, "stop_reason='bored'"),
+        ({"converged": np.array(False)}, "converged=False"),
+        ({"n_iter": np.array(2.5)}, "n_iter of dtype float64"),
+    ],
+)
+def test_load_refuses_arrays_that_do_not_agree(model, tmp_path, change, match):
+    with pytest.raises(ValueError, match=match):
+        fk.KMeansModel.load(_tampered(model, tmp_path, **change))
+
+
+def test_load_refuses_params_that_do_not_fit_the_arrays(blobs64, tmp_path):
+    init = blobs64[:6].copy()
+    model = fk.KMeansParams(6, init=init).fit(blobs64)
+    with pytest.raises(ValueError, match=r"params.init has shape \(6, 4\)"):
+        fk.KMeansModel.load(_tampered(model, tmp_path, params_init=init[:, :4]))
+    with pytest.raises(ValueError, match="do not validate"):
+        fk.KMeansModel.load(_tampered(model, tmp_path, params_init=init[:3]))

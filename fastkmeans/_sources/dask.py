@@ -159,7 +159,8 @@ class DaskSource(BlockSource):
         if self.weight_scale != 1.0:
             (self.w,) = dask.persist(self.w / self.weight_scale)
             self.wblocks = list(self.w.to_delayed().ravel())
-            self.block_weight = self.block_weight / self.weight_scale
+            sums = [delayed(np.sum)(wb) for wb in self.wblocks]  # the old ones overflowed
+            self.block_weight = np.array(dask.compute(*sums), dtype=np.float64)
         self.start_run()
 
     def _check(self, stats: tuple[dict[str, Any], ...]) -> None:
