@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ("fixed", "convergence", "algorithms", "minibatch", "dask")
+SECTIONS = ("fixed", "convergence", "algorithms", "outofcore", "minibatch", "dask")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -80,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
             '(tol=1e-4); `algorithm="auto"` is calibrated on this table',
             bench_lloyd.algorithms(args.threads, args.quick),
         )
-    for name, module in (("minibatch", "bench_minibatch"), ("dask", "bench_dask")):
+    modules = (
+        ("outofcore", "bench_out_of_core"),
+        ("minibatch", "bench_minibatch"),
+        ("dask", "bench_dask"),
+    )
+    for name, module in modules:
         if name not in args.only:
             continue
         try:

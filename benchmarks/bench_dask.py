@@ -6,7 +6,7 @@ timed from the call to the fitted model (seeding included). fastkmeans' ``tol=1e
 relative (times the mean per-feature variance of X, as in scikit-learn) while dask-ml
 compares the squared centroid shift with ``tol`` as it is, so dask-ml is given the same
 absolute tolerance, ``1e-4 * mean(var(X, axis=0))``. The inertia of each result is recomputed by one
-function, :func:`common.inertia64` (float64 exact distances to the nearest centre), so
+function, :func:`common.inertia64` (float64 exact distances to the nearest center), so
 nobody's own bookkeeping is trusted. Both are warmed up on small data first; that time
 (Numba compilation in the workers, imports) is reported apart.
 

@@ -48,7 +48,7 @@ def _data(name: str, n: int, d: int, k: int, dtype: Any) -> np.ndarray:
 
 
 def _peers(threads: int) -> dict[str, Any]:
-    """Constructors ``(k, init, max_iter, tol, seed) -> fitted centres, n_iter`` per peer."""
+    """Constructors ``(k, init, max_iter, tol, seed) -> fitted centers, n_iter`` per peer."""
     from sklearn.cluster import KMeans
 
     peers: dict[str, Any] = {}

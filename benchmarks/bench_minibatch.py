@@ -1,6 +1,6 @@
 """Mini-batch: fastkmeans versus ``sklearn.cluster.MiniBatchKMeans``, same batches and steps.
 
-Both get the same float32 blobs, the same initial centres (scikit-learn's
+Both get the same float32 blobs, the same initial centers (scikit-learn's
 ``kmeans_plusplus`` on 3 * 1024 rows, passed as ``init``), ``batch_size=1024``,
 ``n_init=1``, and the same number of steps: early
 stopping is off (``max_no_improvement=None``, ``tol=0``), so each runs exactly
@@ -10,7 +10,7 @@ Low-count reassignment is on (the default) for both. Each library fits with thre
 mean over the seeds, since a single mini-batch run can land in another local minimum
 (either library, about one run in five here). fastkmeans' Numba compilation is timed apart
 on small data. The final inertia is recomputed by one function, :func:`common.inertia64`
-(float64 exact distances to the nearest centre).
+(float64 exact distances to the nearest center).
 
 Run ``python -m benchmarks.bench_minibatch`` (1,000,000 x 16, k = 64) or with ``--quick``
 (100,000 x 16, k = 16).

@@ -13,7 +13,7 @@ from numba import njit, prange
 
 
 def blobs(n: int, d: int, k: int, dtype: Any = np.float32, seed: int = 0) -> np.ndarray:
-    """Gaussian blobs around k centres in [-10, 10]^d with unit-ish overlap."""
+    """Gaussian blobs around k centers in [-10, 10]^d with unit-ish overlap."""
     rng = np.random.default_rng(seed)
     centers = rng.uniform(-10, 10, size=(k, d))
     labels = rng.integers(0, k, size=n)
@@ -52,7 +52,7 @@ def _min_sq_dist_sum(X, C):
 
 def inertia64(X: np.ndarray, centers: np.ndarray) -> float:
     """The one inertia every library is judged by: float64 exact squared distances of each
-    point to its nearest centre (independent of every library's own labels)."""
+    point to its nearest center (independent of every library's own labels)."""
     return float(_min_sq_dist_sum(X, np.asarray(centers, dtype=np.float64)))
 
 

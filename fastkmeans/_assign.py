@@ -2,10 +2,10 @@
 
 Every kind of data runs the same two pieces:
 
-* a :class:`Planner`, on the driver, keeps what one run knows about its centres (which
-  exact algorithm, whether Hamerly's or Yinyang's bounds are set, how far each centre moved
-  since) and turns the current centres into a :class:`Plan`: everything a block needs that
-  depends on the centres only, computed once per iteration;
+* a :class:`Planner`, on the driver, keeps what one run knows about its centers (which
+  exact algorithm, whether Hamerly's or Yinyang's bounds are set, how far each center moved
+  since) and turns the current centers into a :class:`Plan`: everything a block needs that
+  depends on the centers only, computed once per iteration;
 * :func:`assign_block` runs a plan on one block of rows with that block's
   :class:`RowState` (labels and, for the bounded algorithms, the bounds), in this process
   with parallel kernels or on a Dask worker with their serial twins, and returns one packed
@@ -28,7 +28,7 @@ from . import _config
 from .kernels.distances import assigned_sq_distances, assigned_sq_distances_serial
 from .kernels.hamerly import center_half_gaps, hamerly_step, hamerly_step_serial
 from .kernels.lloyd import (
-    centre_on,
+    center_on,
     lloyd_direct,
     lloyd_direct_serial,
     lloyd_gemm,
@@ -55,7 +55,7 @@ def is_small(n: int, d: int, k: int) -> bool:
 def resolve_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
     """The exact algorithm ``"auto"`` stands for on data of this shape.
 
-    Hamerly's bounds pay off once there are enough centres to skip (and runs long enough
+    Hamerly's bounds pay off once there are enough centers to skip (and runs long enough
     to amortise the scan that sets them), Yinyang's group bounds with many more; see
     ``_config.HAMERLY_MIN_CLUSTERS`` and ``_config.YINYANG_MIN_CLUSTERS``.
     """
@@ -71,7 +71,7 @@ def resolve_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
 
 
 def yinyang_groups(n: int, k: int) -> int:
-    """Yinyang's number of centre groups: k / 10 (the paper's choice), capped so that the
+    """Yinyang's number of center groups: k / 10 (the paper's choice), capped so that the
     n x groups float64 bounds fit in ``_config.YINYANG_MAX_BYTES``; at least one."""
     return max(1, min(k // 10, _config.YINYANG_MAX_BYTES // (8 * max(n, 1))))
 
@@ -86,9 +86,9 @@ def bytes_per_row(algorithm: str, n: int, k: int) -> int:
     return 8
 
 
-def group_centres(centers: F8, t: int, n_iter: int = 5) -> NDArray[np.intp]:
-    """Yinyang's grouping: ``t`` groups of centres from a few Lloyd iterations on the
-    centres themselves, started from evenly spaced centres (deterministic)."""
+def group_centers(centers: F8, t: int, n_iter: int = 5) -> NDArray[np.intp]:
+    """Yinyang's grouping: ``t`` groups of centers from a few Lloyd iterations on the
+    centers themselves, started from evenly spaced centers (deterministic)."""
     k = centers.shape[0]
     if t <= 1:
         return np.zeros(k, dtype=np.intp)
@@ -108,7 +108,7 @@ def group_centres(centers: F8, t: int, n_iter: int = 5) -> NDArray[np.intp]:
 # --------------------------------------------------------------------------- plans
 @dataclass(frozen=True)
 class Plan:
-    """What one assignment pass needs that depends on the centres only.
+    """What one assignment pass needs that depends on the centers only.
 
     ``kind`` is ``"lloyd"``, ``"hamerly"`` or ``"yinyang"``; ``scan`` and ``bound`` are the
     bounded kernels' tuples (None for Lloyd); ``n_groups`` is Yinyang's bound width.
@@ -125,8 +125,8 @@ class Plan:
 
 
 class Planner:
-    """One run's view of its centres: picks the kernel of each pass and keeps the state of
-    the bounds that lives on the driver (the centres they refer to, Yinyang's groups)."""
+    """One run's view of its centers: picks the kernel of each pass and keeps the state of
+    the bounds that lives on the driver (the centers they refer to, Yinyang's groups)."""
 
     def __init__(self, algorithm: str, n: int, d: int, k: int, dtype: Any, mean: F8) -> None:
         self.n, self.k = n, k
@@ -166,17 +166,17 @@ class Planner:
         half_gaps = np.empty(self.k)
         center_half_gaps(centers, half_gaps)
         if self.gemm:
-            centred = np.empty_like(centers)
+            centered = np.empty_like(centers)
             half_norms = np.empty(self.k, dtype=centers.dtype)
-            centre_on(centers, self.mean, centred, half_norms)
+            center_on(centers, self.mean, centered, half_norms)
             radius = float(np.sqrt(2.0 * half_norms.astype(np.float64).max()))
         else:  # direct scans: stand-ins of the same types
-            centred, half_norms, radius = centers, np.zeros(self.k, dtype=centers.dtype), 0.0
+            centered, half_norms, radius = centers, np.zeros(self.k, dtype=centers.dtype), 0.0
         gemm_err = (centers.shape[1] + 2) * float(np.finfo(self.dtype).eps)
-        scan = (centred, half_norms, self.mean, radius, gemm_err, self.gemm)
+        scan = (centered, half_norms, self.mean, radius, gemm_err, self.gemm)
         if self.kind == "yinyang":
             if first:
-                self.groups = group_centres(c64, self.n_groups)
+                self.groups = group_centers(c64, self.n_groups)
             group_move = np.zeros(self.n_groups)
             np.maximum.at(group_move, self.groups, move)
             bound: tuple[Any, ...] = (self.groups, half_gaps, move, group_move, first, self.slack)
@@ -198,7 +198,7 @@ class RowState:
         self.labels = np.full(m, -1, dtype=np.intp)
         self.upper: F8 | None = None
         self.lower: F8 | None = None  # (m,) for Hamerly, (m, groups) for Yinyang
-        self.scanned = m  # rows whose distances to every centre the last pass computed
+        self.scanned = m  # rows whose distances to every center the last pass computed
         self._work: dict[tuple[int, ...], tuple[F8, ...]] = {}
 
     def __getstate__(self) -> dict[str, Any]:  # workspaces never travel
@@ -308,7 +308,7 @@ def farthest_block(
     X: Floats, w: F8, state: RowState, centers: Floats, m: int, offset: int, worker: bool
 ) -> tuple[F8, NDArray[np.intp], F8, F8, NDArray[np.intp]]:
     """The block's ``m`` candidates for re-seeding (see :func:`farthest_order`): squared
-    distances to their centre (-1 for rows of zero weight, which cannot hold a cluster),
+    distances to their center (-1 for rows of zero weight, which cannot hold a cluster),
     global row numbers, the rows in float64, their weights and labels."""
     dist = np.empty(X.shape[0])
     kernel = assigned_sq_distances_serial if worker else assigned_sq_distances
@@ -322,7 +322,7 @@ def farthest_block(
 def nearest(
     X: Floats, w: F8, centers: Floats, worker: bool = False
 ) -> tuple[NDArray[np.int64], float]:
-    """Labels of the nearest centre for the rows of ``X`` and their weighted inertia (the
+    """Labels of the nearest center for the rows of ``X`` and their weighted inertia (the
     exact float64 sum): prediction, as the final assignment of a fit computes it."""
     n, d = X.shape
     k = centers.shape[0]

@@ -62,6 +62,6 @@ HAMERLY_SWITCH: float = 0.05
 
 
 def use_gemm(n_features: int, n_clusters: int) -> bool:
-    """Whether distances to ``n_clusters`` centres in ``n_features`` dimensions go through
+    """Whether distances to ``n_clusters`` centers in ``n_features`` dimensions go through
     the GEMM-style kernel rather than direct differences."""
     return n_features * n_clusters >= GEMM_MIN_WORK

@@ -46,7 +46,7 @@ def open_checked(params: Any, X: Any, sample_weight: ArrayLike | None) -> BlockS
 
 
 def runs_for(params: Any) -> int:
-    """``params.n_init``, or 1 with scikit-learn's warning when the centres are given."""
+    """``params.n_init``, or 1 with scikit-learn's warning when the centers are given."""
     if isinstance(params.init, np.ndarray) and params.n_init != 1:
         warn(
             f"Explicit initial center position passed: performing only one init instead of "

@@ -1,8 +1,8 @@
 """The one loop of full-batch k-means (Lloyd, Hamerly, Yinyang) over any data source.
 
-Semantics are scikit-learn's: relative ``tol`` on the sum of squared centre shifts, strict
+Semantics are scikit-learn's: relative ``tol`` on the sum of squared center shifts, strict
 convergence when no label changes, empty clusters re-seeded at the farthest points, and a
-final assignment so that labels and inertia belong to the returned centres. Which kernel
+final assignment so that labels and inertia belong to the returned centers. Which kernel
 runs each pass is the :class:`~fastkmeans._assign.Planner`'s business; the result is
 Lloyd's whichever it picks.
 """
@@ -25,7 +25,7 @@ Record = tuple[float, float, int, int]
 
 @dataclass
 class RunResult:
-    """One finished run: centres, labels, inertia, iterations, why it stopped, its
+    """One finished run: centers, labels, inertia, iterations, why it stopped, its
     per-iteration records ``(inertia, shift, labels changed, re-seeded)`` and the weight
     of each cluster."""
 
@@ -39,8 +39,8 @@ class RunResult:
 
 
 def centers_from_sums(old: Floats, sums: F8, wsums: F8, cosine: bool) -> Floats:
-    """New centres as weighted means ``sums / wsums`` in the dtype of ``old``; clusters
-    still empty keep their centre; with ``cosine`` they are scaled to unit length. The
+    """New centers as weighted means ``sums / wsums`` in the dtype of ``old``; clusters
+    still empty keep their center; with ``cosine`` they are scaled to unit length. The
     sources hold astronomic weights scaled down (``_validation.weight_scale``); data so
     large that the sums still overflow are refused."""
     new = np.array(old, dtype=np.float64)
@@ -62,9 +62,9 @@ def centers_from_sums(old: Floats, sums: F8, wsums: F8, cosine: bool) -> Floats:
 def relocate_empty(
     source: BlockSource, centers: Floats, labels_hint: int, sums: F8, wsums: F8
 ) -> int:
-    """Re-seed clusters of zero weight at the points farthest from their centre, as
+    """Re-seed clusters of zero weight at the points farthest from their center, as
     scikit-learn does: the point leaves its cluster's sums (INOUT ``sums``, ``wsums``)
-    and becomes the new centre. Nothing moves when every point sits on its centre (more
+    and becomes the new center. Nothing moves when every point sits on its center (more
     clusters than distinct points, scikit-learn issue 28055). Returns how many clusters
     were re-seeded."""
     empty = np.flatnonzero(wsums <= 0)

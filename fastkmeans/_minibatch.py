@@ -1,7 +1,7 @@
 """The mini-batch driver: seed on a subset -> mini-batch steps -> early stopping -> labels.
 
 Semantics follow scikit-learn's ``MiniBatchKMeans`` (Sculley's updates with count-based
-learning rates, low-count centre reassignment, early stopping on an exponentially weighted
+learning rates, low-count center reassignment, early stopping on an exponentially weighted
 average of the batch inertia, greedy k-means++ on ``init_size`` random rows). Randomness is
 drawn here from ``numpy.random.Generator`` streams derived from the seed; the kernels in
 :mod:`fastkmeans.kernels.minibatch` only compute.
@@ -88,11 +88,11 @@ def reassign(
     rng: np.random.Generator,
     say: Printer | None,
 ) -> int:
-    """Move centres whose count is below ``ratio * max(counts)`` to random rows of the
+    """Move centers whose count is below ``ratio * max(counts)`` to random rows of the
     batch (at most half the batch), as scikit-learn does; INOUT centers, counts.
-    Returns how many centres moved."""
+    Returns how many centers moved."""
     to_reassign = counts < ratio * counts.max()
-    to_reassign[np.argmax(counts)] = False  # ratio > 1 would flag every centre otherwise
+    to_reassign[np.argmax(counts)] = False  # ratio > 1 would flag every center otherwise
     b = Xb.shape[0]
     if to_reassign.sum() > 0.5 * b:
         to_reassign[np.argsort(counts, kind="stable")[int(0.5 * b) :]] = False
@@ -108,7 +108,7 @@ def reassign(
 
 
 class EarlyStopping:
-    """scikit-learn's stopping rules: small centre moves, or no improvement of the
+    """scikit-learn's stopping rules: small center moves, or no improvement of the
     exponentially weighted average (EWA) of the mean batch inertia."""
 
     def __init__(self, b: int, n: int, tol: float, max_no_improvement: int | None) -> None:
@@ -335,9 +335,9 @@ def partial_step(
     """One mini-batch step on the batch ``X``, continuing from ``centroids`` and
     ``cluster_weights`` after ``steps_before`` steps (nothing given is modified).
 
-    Returns the new centres and counts, the batch's labels and inertia to the new centres
+    Returns the new centers and counts, the batch's labels and inertia to the new centers
     (empty labels and the step's inertia unless ``compute_labels``), and the step's
-    history record. Low-count centres are moved when a count is zero or ``10 *
+    history record. Low-count centers are moved when a count is zero or ``10 *
     n_clusters`` samples went by since the last check (the step counter is the history
     length). ``random_reassign`` and ``rng`` override that rule and the random stream
     (the scikit-learn adapter keeps its own).

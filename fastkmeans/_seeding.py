@@ -3,7 +3,7 @@
 Randomness lives here, in Python: each run gets its own ``numpy.random.Generator`` and the
 kernels receive numbers drawn from it.
 
-* **k-means++** is the greedy variant (2 + floor(ln k) local trials per centre). Data in
+* **k-means++** is the greedy variant (2 + floor(ln k) local trials per center). Data in
   memory take one fused kernel (:mod:`.kernels.seeding`); data in blocks walk the same
   potential block by block (:mod:`.kernels.plusplus_blocks`): the same draws, with
   potentials summed per block, so picks agree up to summation order.
@@ -11,7 +11,7 @@ kernels receive numbers drawn from it.
   rounds each sample about ``l = 2k`` rows, every row independently with probability
   ``min(1, l * w_i * d_i^2 / phi)`` where ``d_i`` is its distance to the nearest candidate
   so far and ``phi`` the weighted potential. The candidates are weighted by the sample
-  weight of the rows nearest to them and reduced to k centres with weighted greedy
+  weight of the rows nearest to them and reduced to k centers with weighted greedy
   k-means++. Random numbers come from a root seed drawn from the run's generator: the first
   pick uses ``default_rng([root])`` and round ``r`` on block ``b`` uses
   ``default_rng([root, r, b])``; data in memory are block 0, so a Dask array held in one
@@ -110,8 +110,8 @@ def _block_bounds(m: int, worker: bool) -> NDArray[np.intp]:
 
 
 def closest_task(x: Floats, w: F8, closest: Any, offset: int, args: dict[str, Any]) -> Any:
-    """Block function: the squared distance of each row to its nearest centre so far,
-    updated with the centre ``row``; returns it and the block's potential."""
+    """Block function: the squared distance of each row to its nearest center so far,
+    updated with the center ``row``; returns it and the block's potential."""
     m = x.shape[0]
     first = closest is None
     closest = np.empty(m) if first else closest
@@ -150,7 +150,7 @@ def last_positive_task(x: Any, w: F8, closest: Any, offset: int, args: dict[str,
 
 
 def plusplus_blocks(source: BlockSource, k: int, rng: np.random.Generator) -> NDArray[np.intp]:
-    """Greedy k-means++ over the blocks of ``source``, three passes per centre: the same
+    """Greedy k-means++ over the blocks of ``source``, three passes per center: the same
     random draws, distances and walk as :func:`plusplus_rows`."""
     _, first_u, trial_u = _trials(k, rng)
     states: list[Any] = [None] * source.n_blocks
@@ -193,7 +193,7 @@ def plusplus_blocks(source: BlockSource, k: int, rng: np.random.Generator) -> ND
     update(int(out[0]))
     for step in range(1, k):
         cands = pick(trial_u[step - 1] * pots.sum())
-        if pots.sum() <= 0 or cands[0] < 0:  # every remaining point coincides with a centre
+        if pots.sum() <= 0 or cands[0] < 0:  # every remaining point coincides with a center
             out[step] = (out[step - 1] + 1) % source.n
             continue
         rows = np.ascontiguousarray(source.rows(cands))
@@ -262,7 +262,7 @@ def sample_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any])
 
 
 def kmeans_parallel(source: BlockSource, k: int, rng: np.random.Generator) -> Floats:
-    """k initial centres by k-means|| over the blocks of ``source``: rows of the data."""
+    """k initial centers by k-means|| over the blocks of ``source``: rows of the data."""
     root = root_seed(rng)
     ell = OVERSAMPLING * k
     target = float(np.random.default_rng([root]).random()) * float(source.block_weight.sum())

@@ -9,7 +9,7 @@ partial sums come back as one packed float64 vector per pass, added in a fixed-o
 Every parameter takes effect, as in memory:
 
 * ``init``: greedy ``"k-means++"`` (the default) runs as asked, with three passes over
-  the blocks per centre, so for large k prefer ``init="k-means||"`` (a handful of passes);
+  the blocks per center, so for large k prefer ``init="k-means||"`` (a handful of passes);
   ``"random"`` gathers the sample weights (n floats) to draw from; an array is used as given.
 * ``algorithm``: Lloyd, Hamerly and Yinyang run on the workers, their bounds persisted
   with each block between passes (Hamerly: 16 bytes per row, Yinyang: 8 + 8 per group).

@@ -22,7 +22,7 @@ def make_square(
     Parameters
     ----------
     center : sequence of float
-        Centre of the square; its length is the number of features (2 for a square).
+        Center of the square; its length is the number of features (2 for a square).
     edge : float
         Side length (> 0).
     n : int
@@ -57,8 +57,8 @@ def make_square(
 def make_tutorial_data(seed: Seed = None) -> NDArray[np.float32]:
     """The linfa tutorial's data: three dense squares plus uniform noise, (750, 2) float32.
 
-    Squares centred at (7, 5) edge 1, (2, 2) edge 2 and (3, 8) edge 1 with 150 points each,
-    then 300 noise points in the square centred at (5, 5) with edge 9, in that order.
+    Squares centered at (7, 5) edge 1, (2, 2) edge 2 and (3, 8) edge 1 with 150 points each,
+    then 300 noise points in the square centered at (5, 5) with edge 9, in that order.
 
     Examples
     --------
@@ -94,7 +94,7 @@ def make_blobs(
     n_features : int
         Number of features.
     centers : int or array of shape (n_centers, n_features)
-        Number of blobs (centres drawn uniformly in [-10, 10]^d) or the centres themselves.
+        Number of blobs (centers drawn uniformly in [-10, 10]^d) or the centers themselves.
     cluster_std : float
         Standard deviation of every blob.
     seed : int, numpy.random.Generator or None

@@ -75,7 +75,7 @@ class KMeansModel:
     Attributes
     ----------
     centroids : ndarray of shape (k, d)
-        Cluster centres, in the dtype of the training data.
+        Cluster centers, in the dtype of the training data.
     labels : ndarray of shape (n,)
         Cluster of each training sample (int64).
     inertia : float
@@ -178,7 +178,7 @@ class KMeansModel:
 
         The update is Sculley's mini-batch step with per-cluster learning rates from
         :attr:`cluster_weights`, as in scikit-learn's ``MiniBatchKMeans.partial_fit``. The
-        new model's ``labels`` and ``inertia`` belong to the batch and the updated centres
+        new model's ``labels`` and ``inertia`` belong to the batch and the updated centers
         (when ``compute_labels``); its history gains one entry. ``random_reassign``,
         ``rng`` and ``say`` (a print function) are for the scikit-learn adapter, which
         keeps its own reassignment counter and random stream.

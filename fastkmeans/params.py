@@ -56,11 +56,11 @@ def _check_init(value: Any, n_clusters: int) -> str | NDArray[np.float64]:
     if arr.ndim != 2 or arr.shape[0] != n_clusters or arr.shape[1] == 0:
         raise KMeansParamsError(
             "init",
-            f"an initial centre array must have shape (n_clusters={n_clusters}, n_features), "
+            f"an initial center array must have shape (n_clusters={n_clusters}, n_features), "
             f"got shape {arr.shape}: {np.array2string(arr, threshold=12)}",
         )
     if not np.isfinite(arr).all():
-        raise KMeansParamsError("init", "the initial centres contain NaN or infinity")
+        raise KMeansParamsError("init", "the initial centers contain NaN or infinity")
     arr.setflags(write=False)
     return arr
 
@@ -157,7 +157,7 @@ class KMeansParams(_ParamsMixin):
     algorithm : {"auto", "lloyd", "hamerly", "yinyang"}
         The exact algorithm; every choice gives Lloyd's result from the same start (up to
         rounding in near-ties). Hamerly keeps two distance bounds per point, Yinyang one
-        upper bound and one lower bound per group of centres (k / 10 groups, capped in
+        upper bound and one lower bound per group of centers (k / 10 groups, capped in
         memory); both skip most distance computations once clusters settle. "auto" picks
         by the shape of the data.
     metric : {"euclidean", "cosine"}
@@ -251,7 +251,7 @@ class MiniBatchKMeansParams(_ParamsMixin):
     """Hyper-parameters of mini-batch k-means (Sculley 2010), checked when constructed.
 
     Each step draws ``batch_size`` rows (with replacement, probability proportional to their
-    weight), assigns them to the nearest centre and moves every centre towards the mean of
+    weight), assigns them to the nearest center and moves every center towards the mean of
     its rows with a per-cluster learning rate ``1 / count``, as scikit-learn's
     ``MiniBatchKMeans`` does. The model's ``cluster_weights`` hold the counts, so that
     :meth:`KMeansModel.partial_fit` can continue the stream.
@@ -271,7 +271,7 @@ class MiniBatchKMeansParams(_ParamsMixin):
         Number of seedings tried; the one with the lowest inertia on a common random
         validation subset is kept (the mini-batch steps then run once).
     tol : float
-        Stop when the sum of squared centre moves of a step is at most ``tol`` times the mean
+        Stop when the sum of squared center moves of a step is at most ``tol`` times the mean
         per-feature variance of X. 0 (the default) switches this rule off.
     max_no_improvement : int or None
         Stop after this many consecutive steps without improvement of the exponentially
@@ -280,7 +280,7 @@ class MiniBatchKMeansParams(_ParamsMixin):
         Rows drawn for the seeding; None means ``3 * batch_size`` (at least
         ``3 * n_clusters``).
     reassignment_ratio : float
-        Centres whose count falls below this fraction of the largest count are moved to
+        Centers whose count falls below this fraction of the largest count are moved to
         random rows of the batch (checked every ``10 * n_clusters`` samples, and whenever a
         count is zero). 0 switches reassignment off.
     compute_labels : bool

@@ -200,7 +200,7 @@ def clusters(
             fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], **common))
     if ca is not None:
         marker = dict(color="black", symbol="x", size=6 if three else 14, line=dict(width=1))
-        centre: dict[str, Any] = dict(
+        center: dict[str, Any] = dict(
             mode="markers",
             name="centroids",
             marker=marker,
@@ -208,9 +208,9 @@ def clusters(
             hovertemplate=f"centroid %{{text}}<br>{coords}<extra></extra>",
         )
         if three:
-            fig.add_trace(go.Scatter3d(x=ca[:, 0], y=ca[:, 1], z=ca[:, 2], **centre))
+            fig.add_trace(go.Scatter3d(x=ca[:, 0], y=ca[:, 1], z=ca[:, 2], **center))
         else:
-            fig.add_trace(go.Scattergl(x=ca[:, 0], y=ca[:, 1], **centre))
+            fig.add_trace(go.Scattergl(x=ca[:, 0], y=ca[:, 1], **center))
     fig.update_layout(title=title, legend_title_text="cluster", template=_TEMPLATE)
     if three:
         fig.update_layout(

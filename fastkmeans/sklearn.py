@@ -184,7 +184,7 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def transform(self, X: ArrayLike) -> NDArray[np.floating]:
-        """Transform X to a cluster-distance space (Euclidean distance to each centre).
+        """Transform X to a cluster-distance space (Euclidean distance to each center).
 
         Parameters
         ----------
@@ -222,7 +222,7 @@ class KMeans(_BaseKMeans):
 
     Parameters, attributes and behaviour are scikit-learn's (see
     :class:`sklearn.cluster.KMeans`); results equal scikit-learn's from the same initial
-    centres, up to float rounding. ``algorithm`` maps onto :class:`fastkmeans.KMeansParams`
+    centers, up to float rounding. ``algorithm`` maps onto :class:`fastkmeans.KMeansParams`
     (every algorithm gives Lloyd's result). ``copy_x`` is accepted for compatibility:
     fastkmeans never modifies X.
 
@@ -385,7 +385,7 @@ class MiniBatchKMeans(_BaseKMeans):
 
     Parameters, attributes and behaviour are scikit-learn's (see
     :class:`sklearn.cluster.MiniBatchKMeans`): Sculley's updates with count-based learning
-    rates, low-count centre reassignment, early stopping on the smoothed batch inertia,
+    rates, low-count center reassignment, early stopping on the smoothed batch inertia,
     and ``partial_fit`` for data that arrives in batches. The steps run on
     :class:`fastkmeans.MiniBatchKMeansParams`' Numba kernels.
 

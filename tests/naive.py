@@ -13,7 +13,7 @@ def sq_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def assign(X: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Nearest centre, ties to the lowest index."""
+    """Nearest center, ties to the lowest index."""
     return np.argmin(sq_distances(X, C), axis=1)
 
 
@@ -23,7 +23,7 @@ def inertia(X: np.ndarray, C: np.ndarray, labels: np.ndarray, w: np.ndarray | No
 
 
 def lloyd_step(X: np.ndarray, C: np.ndarray, w: np.ndarray | None = None):
-    """One Lloyd iteration: labels from C, new centres as weighted means (empty keep C)."""
+    """One Lloyd iteration: labels from C, new centers as weighted means (empty keep C)."""
     X64 = np.asarray(X, dtype=np.float64)
     w = np.ones(len(X64)) if w is None else np.asarray(w, dtype=np.float64)
     labels = assign(X64, C)
@@ -43,8 +43,8 @@ def farthest(dist: np.ndarray, m: int) -> list[int]:
 
 def lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float = 0.0, w=None):
     """Plain Lloyd with scikit-learn's rules: relative ``tol``, strict convergence, empty
-    clusters re-seeded at the farthest points (none when every point sits on its centre),
-    a final assignment. Returns (centres, labels, inertia, n_iter, stop reason)."""
+    clusters re-seeded at the farthest points (none when every point sits on its center),
+    a final assignment. Returns (centers, labels, inertia, n_iter, stop reason)."""
     X64 = np.asarray(X, dtype=np.float64)
     w = np.ones(len(X64)) if w is None else np.asarray(w, dtype=np.float64)
     tol_abs = tol * np.var(X64, axis=0).mean()
@@ -89,7 +89,7 @@ def weighted_pick(p: np.ndarray, target: float) -> int:
 
 def kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator):
     """Greedy k-means++ with 2 + floor(ln k) local trials, drawing what the library draws:
-    one uniform for the first centre, then (k - 1) x trials uniforms."""
+    one uniform for the first center, then (k - 1) x trials uniforms."""
     X64 = np.asarray(X, dtype=np.float64)
     n_trials = 2 + int(np.log(k))
     first_u = float(rng.random())
@@ -111,7 +111,7 @@ def kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
 
 def kmeans_parallel(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator):
     """k-means|| (Bahmani et al.) with the library's random streams and rounds (data in
-    memory are block 0), reduced to k centres by :func:`kmeans_plusplus`."""
+    memory are block 0), reduced to k centers by :func:`kmeans_plusplus`."""
     X64 = np.asarray(X, dtype=np.float64)
     root = int(rng.integers(2**63))
     first = weighted_pick(w, float(np.random.default_rng([root]).random()) * w.sum())
@@ -134,7 +134,7 @@ def kmeans_parallel(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
 
 
 def minibatch_step(X, w, C, counts):
-    """scikit-learn's mini-batch update in plain NumPy: (new centres, new counts, inertia,
+    """scikit-learn's mini-batch update in plain NumPy: (new centers, new counts, inertia,
     labels)."""
     X64 = np.asarray(X, dtype=np.float64)
     C64 = np.asarray(C, dtype=np.float64)

@@ -72,7 +72,7 @@ def test_same_result_with_empty_clusters_and_cosine(algorithm):
     ref = fk.KMeansParams(8, init=init, algorithm="lloyd").fit(X)
     assert ref.history.n_reseeded[0] > 0
     _same_fit(fk.KMeansParams(8, init=init, algorithm=algorithm).fit(X), ref)
-    init = init + 0.5  # cosine needs non-zero centres
+    init = init + 0.5  # cosine needs non-zero centers
     ref = fk.KMeansParams(8, init=init, metric="cosine", algorithm="lloyd").fit(X)
     _same_fit(fk.KMeansParams(8, init=init, metric="cosine", algorithm=algorithm).fit(X), ref)
 
@@ -159,7 +159,7 @@ def test_hamerly_takes_over_from_lloyd_and_prunes():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gemm_scan_bounds_hold(algorithm, dtype):
     # Tight clusters far apart and far from the origin: the GEMM-style values of near
-    # centres cancel, and the bounds that the batched GEMM scans leave must still hold.
+    # centers cancel, and the bounds that the batched GEMM scans leave must still hold.
     X, _ = fk.datasets.make_blobs(6000, 12, 24, cluster_std=0.05, seed=4, dtype=dtype)
     X = (X + 300).astype(dtype)
     source = MemorySource(X, None, cosine=False)
@@ -180,7 +180,7 @@ def test_gemm_scan_bounds_hold(algorithm, dtype):
         D[rows, labels] = np.inf
         if algorithm == "hamerly":
             assert (state.lower <= D.min(axis=1) * (1 + 1e-12)).all()
-        else:  # one bound per group of centres, each below that group's distances
+        else:  # one bound per group of centers, each below that group's distances
             assert state.lower.shape[1] == 2 and set(planner.groups.tolist()) == {0, 1}
             for g in range(state.lower.shape[1]):
                 in_g = D[:, planner.groups == g].min(axis=1)
@@ -194,13 +194,13 @@ def test_gemm_scan_bounds_hold(algorithm, dtype):
 
 def test_yinyang_groups_are_capped_by_memory(monkeypatch):
     from fastkmeans import _config
-    from fastkmeans._assign import group_centres, yinyang_groups
+    from fastkmeans._assign import group_centers, yinyang_groups
 
     assert yinyang_groups(1000, 1024) == 102  # k / 10 ...
     monkeypatch.setattr(_config, "YINYANG_MAX_BYTES", 8 * 1000 * 7)
     assert yinyang_groups(1000, 1024) == 7  # ... unless n x groups bounds exceed the cap
     assert yinyang_groups(1000, 5) == 1
     C = np.concatenate([np.zeros((5, 2)), np.full((5, 2), 10.0)])
-    groups = group_centres(C, 2)
+    groups = group_centers(C, 2)
     assert len(set(groups[:5].tolist())) == 1 and len(set(groups[5:].tolist())) == 1
     assert groups[0] != groups[5]

@@ -114,7 +114,7 @@ def test_wide_data_takes_the_gemm_kernel_and_agrees(client, blobs_wide64):
 
 def test_empty_cluster_is_reseeded_at_the_farthest_point_as_in_memory(client, blobs):
     init = blobs[:8].copy()
-    init[3] = 1e3  # nobody's nearest centre: empty in the first iteration
+    init[3] = 1e3  # nobody's nearest center: empty in the first iteration
     params = fk.KMeansParams(8, init=init)
     ref = params.fit(blobs)
     got = params.fit(da.from_array(blobs, chunks=900))

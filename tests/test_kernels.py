@@ -84,7 +84,7 @@ def test_assign_accumulate_matches_naive(kind, dtype, shape):
 @pytest.mark.parametrize("d", [3, 70])  # the GEMM kernel's transposed and row-major tiles
 def test_ties_go_to_the_lowest_index(kind, dtype, d):
     X, C, w = _data(2000, d, 8, dtype, seed=8)
-    C[5] = C[2]  # a duplicated centre: every row nearest to it must take label 2
+    C[5] = C[2]  # a duplicated center: every row nearest to it must take label 2
     labels, *_ = _run(kind, X, w, C)
     assert (labels == 2).any() and not (labels == 5).any()
 
@@ -111,7 +111,7 @@ def test_changed_counts_only_moved_labels():
 
 
 def test_gemm_tolerates_a_large_offset_in_float32():
-    # Centring keeps the expanded form accurate far from the origin.
+    # Centering keeps the expanded form accurate far from the origin.
     X, C, w = _data(3000, 32, 10, np.float64, seed=3)
     X32 = (X + 1e4).astype(np.float32)
     C32 = (C + 1e4).astype(np.float32)

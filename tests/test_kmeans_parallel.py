@@ -51,7 +51,7 @@ def test_weighted_index_walks_the_cumulative_weight():
     assert weighted_index(w, 3.0) == 3  # rounding past the end: the last weighted row
 
 
-def test_same_seed_same_centres_and_seeds_differ(blobs):
+def test_same_seed_same_centers_and_seeds_differ(blobs):
     source = MemorySource(blobs, None, cosine=False)
     a = kmeans_parallel(source, 12, np.random.default_rng(5))
     b = kmeans_parallel(source, 12, np.random.default_rng(5))
@@ -60,7 +60,7 @@ def test_same_seed_same_centres_and_seeds_differ(blobs):
     assert not np.array_equal(a, c)
 
 
-def test_centres_are_distinct_rows_of_x(blobs):
+def test_centers_are_distinct_rows_of_x(blobs):
     C = kmeans_parallel(MemorySource(blobs, None, cosine=False), 12, np.random.default_rng(0))
     assert C.shape == (12, 4) and C.dtype == blobs.dtype
     rows = [np.flatnonzero((blobs == c).all(axis=1)) for c in C]
@@ -86,7 +86,7 @@ def test_quality_close_to_greedy_kmeans_plusplus(blobs):
     assert seed_only.history.inertia[0] < rand_only.history.inertia[0]
 
 
-def test_zero_weight_rows_are_never_centres(blobs):
+def test_zero_weight_rows_are_never_centers(blobs):
     w = np.ones(len(blobs))
     w[::2] = 0.0
     C = kmeans_parallel(MemorySource(blobs, w, cosine=False), 12, np.random.default_rng(1))
@@ -110,7 +110,7 @@ def test_fit_with_kmeans_parallel_keeps_dtype_and_single_cluster(blobs, dtype):
     np.testing.assert_allclose(model.centroids[0], X.mean(axis=0, dtype=np.float64), rtol=1e-4)
 
 
-def test_cosine_centres_are_unit_length(blobs):
+def test_cosine_centers_are_unit_length(blobs):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = fk.KMeansParams(6, init="k-means||", metric="cosine", seed=0).fit(blobs + 20)

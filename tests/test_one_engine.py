@@ -1,4 +1,4 @@
-"""One engine for every kind of data: the same params and initial centres give the same fit
+"""One engine for every kind of data: the same params and initial centers give the same fit
 in memory, streamed from a memmap in blocks, and on a Dask LocalCluster, for every exact
 algorithm; nothing the params ask for is silently replaced; the naive references agree."""
 
@@ -48,7 +48,7 @@ def _same(a: fk.KMeansModel, b: fk.KMeansModel, rtol: float = 1e-9) -> None:
 def test_every_kind_of_data_gives_the_same_fit(client, data, small_budget, algorithm):
     X, mm = data
     init = X[200:212].copy()
-    init[5] = -1e3  # nobody's nearest centre: re-seeded in the first iteration
+    init[5] = -1e3  # nobody's nearest center: re-seeded in the first iteration
     params = fk.KMeansParams(12, init=init, algorithm=algorithm, tol=0.0)
     ref = params.fit(X)
     assert ref.history.n_reseeded[0] == 1
@@ -64,7 +64,7 @@ def test_every_kind_of_data_gives_the_same_fit(client, data, small_budget, algor
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_tied_farthest_points_are_picked_by_one_rule_everywhere(client, algorithm, tmp_path,
                                                                 monkeypatch):  # fmt: skip
-    # Cluster A is symmetric about its centre 0: its two farthest points, -10 (row 10) and
+    # Cluster A is symmetric about its center 0: its two farthest points, -10 (row 10) and
     # +10 (row 1100), are equally far. The empty third cluster takes the later row, +10,
     # in memory, in blocks and on Dask (scikit-learn's argpartition picks it too here).
     rng = np.random.default_rng(0)
@@ -72,7 +72,7 @@ def test_tied_farthest_points_are_picked_by_one_rule_everywhere(client, algorith
     a = np.concatenate([half, -half])
     a[10], a[1100] = -10.0, 10.0
     X = np.concatenate([a, 100.0 + rng.uniform(-1, 1, 200)])[:, None]
-    X[:1200] -= X[:1200].mean()  # exactly symmetric values, centred on 0
+    X[:1200] -= X[:1200].mean()  # exactly symmetric values, centered on 0
     init = np.array([[0.0], [100.0], [1e6]])
     params = fk.KMeansParams(3, init=init, algorithm=algorithm, tol=0.0)
     ref = params.fit(X)
@@ -122,7 +122,7 @@ def test_kmeans_parallel_matches_the_naive_reference(data):
 
 def test_kmeans_parallel_runs_out_of_core(data, small_budget):
     X, mm = data
-    # Other blocks, other draws: the same quality on average, not the same centres.
+    # Other blocks, other draws: the same quality on average, not the same centers.
     fits = [fk.KMeansParams(12, init="k-means||", seed=s, max_iter=1).fit(mm) for s in range(3)]
     rand = [fk.KMeansParams(12, init="random", seed=s, max_iter=1).fit(mm) for s in range(3)]
     mem = [fk.KMeansParams(12, init="k-means||", seed=s, max_iter=1).fit(X) for s in range(3)]
@@ -200,7 +200,7 @@ def test_astronomic_weights_give_finite_centroids(client, data, small_budget):
         assert got.inertia == np.inf or got.inertia == pytest.approx(ref.inertia * 1e300)
 
 
-def test_more_centres_than_distinct_points_stops_after_one_iteration():
+def test_more_centers_than_distinct_points_stops_after_one_iteration():
     # scikit-learn's test_relocating_with_duplicates (its issue 28055).
     X = np.array([[0, 0], [1, 1], [1, 1], [1, 0], [0, 1]], dtype=float)
     with pytest.warns(fk.ConvergenceWarning, match=r"distinct clusters \(4\)"):

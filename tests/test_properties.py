@@ -99,8 +99,8 @@ def test_permutation_and_translation_equivariance(dk, seed):
     np.testing.assert_array_equal(permuted.labels, base.labels[perm])
     shift = np.arange(X.shape[1], dtype=float) * 3.0 - 5.0
     moved = _quiet_fit(fk.KMeansParams(k, init=init + shift, tol=0.0), X + shift)
-    # Rounding of the shifted means can leave points a hair off their centre, which
-    # makes re-seeding start where the unshifted fit (every point exactly on its centre,
+    # Rounding of the shifted means can leave points a hair off their center, which
+    # makes re-seeding start where the unshifted fit (every point exactly on its center,
     # scikit-learn's rule: nothing to re-seed) had none.
     assume(moved.history.n_reseeded.sum() == 0)
     np.testing.assert_allclose(moved.centroids, base.centroids + shift, rtol=1e-9, atol=1e-7)
@@ -108,8 +108,8 @@ def test_permutation_and_translation_equivariance(dk, seed):
 
 
 def _clear_winner(X, C, rel=1e-4):
-    """Every row's nearest centre beats every other distinct distance by more than float32
-    rounding: otherwise the two precisions may legitimately pick different centres."""
+    """Every row's nearest center beats every other distinct distance by more than float32
+    rounding: otherwise the two precisions may legitimately pick different centers."""
     d = np.sort(naive.sq_distances(X, C), axis=1)
     for row in d:
         above = row[row > row[0]]

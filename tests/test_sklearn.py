@@ -145,7 +145,7 @@ def test_sklearn_messages_and_warnings(X):
 @pytest.mark.parametrize("tol", [1e-2, 0])
 def test_verbose_wording(Estimator, tol, capsys):
     # the assertions of scikit-learn's own test_verbose; uniform data converges slowly,
-    # so tol=1e-2 stops on the centre shift and tol=0 on unchanged labels
+    # so tol=1e-2 stops on the center shift and tol=0 on unchanged labels
     X = np.random.default_rng(0).random((300, 2))
     Estimator(n_clusters=5, random_state=42, verbose=1, tol=tol).fit(X)
     out = capsys.readouterr().out
@@ -175,7 +175,7 @@ def test_partial_fit_stream(X):
     for batch in np.array_split(X, 15):
         ref.partial_fit(batch)
     assert -km.score(X) <= 1.1 * -ref.score(X)
-    # partial_fit after fit continues from the fitted centres
+    # partial_fit after fit continues from the fitted centers
     km = MiniBatchKMeans(5, random_state=0, batch_size=100).fit(X)
     before, steps = km.cluster_centers_.copy(), km.n_steps_
     km.partial_fit(X[:50])

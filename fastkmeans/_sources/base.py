@@ -159,7 +159,7 @@ class BlockSource:
     def farthest(
         self, centers: Floats, m: int
     ) -> tuple[NDArray[np.intp], F8, F8, NDArray[np.intp]]:
-        """The ``m`` rows farthest from their centre by the one tie rule
+        """The ``m`` rows farthest from their center by the one tie rule
         (:func:`fastkmeans._assign.farthest_order`), rows of zero weight excluded:
         global rows, the rows in float64, their weights and labels."""
         args = {"centers": centers, "m": m, "worker": self.worker}
@@ -168,7 +168,7 @@ class BlockSource:
         top = farthest_order(dist, rows, min(m, dist.shape[0]))
         top = top[dist[top] >= 0]
         if top.shape[0] and dist[top[0]] == 0:
-            top = top[:0]  # every point sits on its centre: nothing to gain (scikit-learn)
+            top = top[:0]  # every point sits on its center: nothing to gain (scikit-learn)
         return rows[top], xs[top], ws[top], old[top]
 
     def labels(self) -> NDArray[np.int64]:

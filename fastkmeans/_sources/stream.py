@@ -9,7 +9,7 @@ partial sums are merged in block order.
 
 Per-row state stays in memory for the whole run: labels (8 bytes per row), Hamerly's two
 bounds (16 more) or Yinyang's upper bound and group bounds (8 + 8 per group), sample
-weights when given (8), and while seeding the distance to the closest centre (8; k-means||
+weights when given (8), and while seeding the distance to the closest center (8; k-means||
 adds the nearest candidate, 8 more). Pages of a memory map that a block touched are handed
 back to the operating system after the block (``madvise(MADV_DONTNEED)``), so the resident
 size stays near the budget.

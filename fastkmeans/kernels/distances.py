@@ -11,7 +11,7 @@ from .twins import serial_twin
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def sq_dist_f64(X, i, centers, j):
-    """IN X (n,d), row i, centers (k,d), centre j. Returns ||x_i - c_j||^2, exact in float64.
+    """IN X (n,d), row i, centers (k,d), center j. Returns ||x_i - c_j||^2, exact in float64.
     The one exact distance every kernel reports (inertia, bounds, transform)."""
     s = 0.0
     for f in range(X.shape[1]):

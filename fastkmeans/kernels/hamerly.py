@@ -1,8 +1,8 @@
 """Hamerly's exact k-means: one upper and one lower distance bound per point.
 
-A point keeps its label unread when its upper bound to its centre is below half the
-distance from that centre to its nearest other centre, or below its lower bound to every
-other centre. Bounds live in float64 distance (not squared) space and a relative ``slack``
+A point keeps its label unread when its upper bound to its center is below half the
+distance from that center to its nearest other center, or below its lower bound to every
+other center. Bounds live in float64 distance (not squared) space and a relative ``slack``
 keeps pruning strictly on the safe side of rounding. The points that must be scanned are
 gathered per tile and scanned as the engine's Lloyd kernel scans a tile (:func:`scan_values`:
 one GEMM, or the same direct-difference loop); after a GEMM, lower bounds give way by a
@@ -24,14 +24,14 @@ from .twins import serial_twin
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _dist(X, centers, i, j):
-    """IN X (n,d), centers (k,d), row i, centre j. Returns ||x_i - c_j|| in float64."""
+    """IN X (n,d), centers (k,d), row i, center j. Returns ||x_i - c_j|| in float64."""
     return np.sqrt(sq_dist_f64(X, i, centers, j))
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def center_half_gaps(centers, out):
-    """IN centers (k,d); OUT out (k,) f8: half the distance from each centre to its nearest
-    other centre (inf when k == 1)."""
+    """IN centers (k,d); OUT out (k,) f8: half the distance from each center to its nearest
+    other center (inf when k == 1)."""
     k, d = centers.shape
     for j in prange(k):
         best = np.inf
@@ -46,11 +46,11 @@ def center_half_gaps(centers, out):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def scan_values(X, centers, centred, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm):
-    """IN X (n,d), centers (k,d), centred = centers - mean (k,d), half_norms (k,), mean
+def scan_values(X, centers, centered, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm):
+    """IN X (n,d), centers (k,d), centered = centers - mean (k,d), half_norms (k,), mean
     (d,), gemm, todo (cnt,) the rows to scan; OUT xnorm (cnt,) f8 ``||x - m||^2`` (with
     ``gemm``); workspaces tile and dots of TILE*d and TILE*k elements. Returns the (k, cnt)
-    view of dots holding, for every centre and row, the value whose lowest is the row's
+    view of dots holding, for every center and row, the value whose lowest is the row's
     label in the engine's Lloyd kernel: ``0.5 ||c - m||^2 - (x - m).(c - m)`` from one
     BLAS call when ``gemm``, else the squared distance by :func:`.lloyd.direct_column`.
     The rows are gathered transposed, so the callers' loops run across rows (SIMD)."""
@@ -66,7 +66,7 @@ def scan_values(X, centers, centred, half_norms, mean, gemm, todo, cnt, tile, do
         xnorm[q] = s
     prod = dots.reshape(-1)[: k * cnt].reshape((k, cnt))
     if gemm:
-        np.dot(centred, xt, prod)
+        np.dot(centered, xt, prod)
         for j in range(k):
             h = half_norms[j]
             for q in range(cnt):
@@ -81,7 +81,7 @@ def scan_values(X, centers, centred, half_norms, mean, gemm, todo, cnt, tile, do
 def lower_bound(gemm, value, xnorm, radius, gemm_err):
     """A float64 lower bound on the distance whose value :func:`scan_values` gave: with
     ``gemm``, the value's distance less a bound on the GEMM's rounding error (and on the
-    centring's); else the square root of the direct squared distance."""
+    centering's); else the square root of the direct squared distance."""
     if not gemm:
         return np.sqrt(np.float64(value))
     xn = np.sqrt(xnorm)
@@ -98,7 +98,7 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
     are scanned together (:func:`scan_values`: one GEMM, or direct differences, as the
     engine's Lloyd kernel does); then the tile is accumulated in row order, so the sums
     are Lloyd's whenever the labels are."""
-    centred, half_norms, mean, radius, gemm_err, gemm = scan
+    centered, half_norms, mean, radius, gemm_err, gemm = scan
     half_gaps, move, max_move, argmax_move, second_move, first, slack = bound
     k, d = centers.shape
     sums[:] = 0.0
@@ -139,7 +139,7 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
         n_scanned += cnt
         if cnt > 0:
             vals = scan_values(
-                Xt, centers, centred, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm
+                Xt, centers, centered, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm
             )
             for q in range(cnt):
                 best[q] = np.inf
@@ -168,12 +168,12 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
 def hamerly_step(
     X, w, centers, scan, bound, bounds, labels, upper, lower, sums, wsums, inertia, changed, scanned
 ):
-    """IN X (n,d), w (n,) f8, centers (k,d), scan = (centred, half_norms, mean, radius,
-    gemm_err, gemm): centred = centers - mean (k,d) and half_norms = 0.5 ||centred||^2
-    (k,) in X's dtype, mean (d,), radius = max ||centred|| (f8), gemm_err (f8, the
+    """IN X (n,d), w (n,) f8, centers (k,d), scan = (centered, half_norms, mean, radius,
+    gemm_err, gemm): centered = centers - mean (k,d) and half_norms = 0.5 ||centered||^2
+    (k,) in X's dtype, mean (d,), radius = max ||centered|| (f8), gemm_err (f8, the
     relative rounding of the GEMM-style distances), gemm (scan with GEMM-style values,
     else direct differences); bound = (half_gaps (k,) f8, move (k,) f8 (how far each
-    centre moved since the bounds were set), max_move f8, argmax_move, second_move f8,
+    center moved since the bounds were set), max_move f8, argmax_move, second_move f8,
     first (bounds not yet set: scan every row), slack f8); bounds (n_chunks+1,);
     INOUT labels (n,), upper (n,) f8, lower (n,) f8; OUT sums (n_chunks,k,d) f8,
     wsums (n_chunks,k) f8, inertia (n_chunks,) f8, changed (n_chunks,) intp, scanned

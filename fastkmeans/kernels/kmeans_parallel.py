@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
-from .lloyd import centre_on, tile_labels
+from .lloyd import center_on, tile_labels
 from .twins import serial_twin
 
 
@@ -41,11 +41,11 @@ def _nearest_rows_direct(X, w, cands, offset, start, stop, closest, nearest):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _nearest_rows_gemm(
-    X, w, cands, centred, half_norms, mean, offset, start, stop, closest, nearest, tile, dots
+    X, w, cands, centered, half_norms, mean, offset, start, stop, closest, nearest, tile, dots
 ):
     """As :func:`_nearest_rows_direct`, with the nearest new candidate of each tile's rows
-    found as Lloyd's kernel finds labels (:func:`.lloyd.tile_labels`, from ``centred`` and
-    ``half_norms`` of :func:`centre_on`), and its exact distance then compared with
+    found as Lloyd's kernel finds labels (:func:`.lloyd.tile_labels`, from ``centered`` and
+    ``half_norms`` of :func:`center_on`), and its exact distance then compared with
     ``closest``. Workspace tile (TILE,d), dots (TILE,m)."""
     d = X.shape[1]
     best = np.empty(TILE_ROWS, dtype=X.dtype)
@@ -53,7 +53,7 @@ def _nearest_rows_gemm(
     pot = 0.0
     for t0 in range(start, stop, TILE_ROWS):
         r_n = min(TILE_ROWS, stop - t0)
-        tile_labels(X, centred, half_norms, mean, t0, r_n, tile, dots, best, lab)
+        tile_labels(X, centered, half_norms, mean, t0, r_n, tile, dots, best, lab)
         rows = X[t0 : t0 + r_n]  # slices: indices from 0, no wrap-around checks
         near = closest[t0 : t0 + r_n]
         idx = nearest[t0 : t0 + r_n]
@@ -78,10 +78,10 @@ def update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest, ch
     (n_chunks,) f8: per-chunk sum of w * closest."""
     d = X.shape[1]
     m = cands.shape[0]
-    centred = np.empty_like(cands)
+    centered = np.empty_like(cands)
     half_norms = np.empty(m, dtype=cands.dtype)
     if gemm:
-        centre_on(cands, mean, centred, half_norms)
+        center_on(cands, mean, centered, half_norms)
     for c in prange(bounds.shape[0] - 1):
         if gemm:
             tile = np.empty((TILE_ROWS, d), dtype=X.dtype)
@@ -90,7 +90,7 @@ def update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest, ch
                 X,
                 w,
                 cands,
-                centred,
+                centered,
                 half_norms,
                 mean,
                 offset,

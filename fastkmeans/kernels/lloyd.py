@@ -4,10 +4,10 @@ Two distance strategies share one output contract:
 
 * direct differences ``sum((x - c)**2)`` in X's dtype, for few features;
 * GEMM-style ``0.5 ||c - m||^2 - (x - m).(c - m)`` on tiles of rows for many features,
-  with data and centroids centred on the data mean ``m`` to keep cancellation small.
+  with data and centroids centered on the data mean ``m`` to keep cancellation small.
 
 Rows go in tiles of ``TILE_ROWS``; a tile is transposed (below ``ROW_MAJOR_MIN_FEATURES``)
-so that the search for the nearest centre runs across rows, vectorised and branch-free.
+so that the search for the nearest center runs across rows, vectorised and branch-free.
 
 Both report the inertia as the weighted sum of exact squared differences to the chosen
 centroid, accumulated in float64, whichever way the labels were found.
@@ -25,7 +25,7 @@ from .twins import serial_twin
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _accumulate(X, w, centers, i, j, sums, wsums):
-    """IN X (n,d), w (n,) f8, centers (k,d), row i and its centre j; INOUT sums (k,d) f8,
+    """IN X (n,d), w (n,) f8, centers (k,d), row i and its center j; INOUT sums (k,d) f8,
     wsums (k,) f8. Returns w_i ||x_i - c_j||^2, exact in float64."""
     wi = w[i]
     wsums[j] += wi
@@ -40,7 +40,7 @@ def _accumulate(X, w, centers, i, j, sums, wsums):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _exact(X, w, centers, i, j):
-    """IN X (n,d), w (n,) f8, centers (k,d), row i and its centre j.
+    """IN X (n,d), w (n,) f8, centers (k,d), row i and its center j.
     Returns w_i ||x_i - c_j||^2, exact in float64."""
     return w[i] * sq_dist_f64(X, i, centers, j)
 
@@ -69,8 +69,8 @@ def _transpose_tile(X, t0, m, shift, tile):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _keep_lower(j, v, best, lab, m):
-    """IN centre j, v (m,) its values for rows 0..m-1; INOUT best (m,), lab (m,) int32:
-    the lowest value so far and its centre (ties keep the lower index). Branch-free, so
+    """IN center j, v (m,) its values for rows 0..m-1; INOUT best (m,), lab (m,) int32:
+    the lowest value so far and its center (ties keep the lower index). Branch-free, so
     that LLVM vectorises it across rows."""
     for r in range(m):
         b = best[r]
@@ -94,8 +94,8 @@ def _merge_labels(lab, t0, m, labels):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def direct_column(xt, centers, j, acc):
-    """IN xt (d,m) a transposed tile, centers (k,d), centre j; OUT acc[:m] the rows'
-    squared distances to centre j, summed in X's dtype, four features per pass over the
+    """IN xt (d,m) a transposed tile, centers (k,d), center j; OUT acc[:m] the rows'
+    squared distances to center j, summed in X's dtype, four features per pass over the
     rows (one load and store of acc for four squares), then one by one. Every kernel that
     must find Lloyd's direct labels (Hamerly's and Yinyang's scans) uses this loop, and
     k-means++ weighs its candidates with it."""
@@ -140,7 +140,7 @@ def direct_column(xt, centers, j, acc):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _assign_direct(xt, centers, acc, best, lab):
-    """IN xt (d,m) a transposed tile, centers (k,d); OUT lab (m,) int32 nearest centres
+    """IN xt (d,m) a transposed tile, centers (k,d); OUT lab (m,) int32 nearest centers
     by direct squared differences (:func:`direct_column`);
     workspaces acc, best (TILE,). Every inner loop runs across the tile's rows (SIMD)."""
     k = centers.shape[0]
@@ -197,29 +197,29 @@ def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, accumulate):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def centre_on(centers, mean, centred, half_norms):
-    """IN centers (k,d), mean (d,); OUT centred = centers - mean (k,d) of the centres' dtype,
-    half_norms (k,) = 0.5 ||centred||^2 (accumulated in float64): what
+def center_on(centers, mean, centered, half_norms):
+    """IN centers (k,d), mean (d,); OUT centered = centers - mean (k,d) of the centers' dtype,
+    half_norms (k,) = 0.5 ||centered||^2 (accumulated in float64): what
     :func:`_gemm_chunk` needs."""
     k, d = centers.shape
     for j in range(k):
         s = 0.0
         for f in range(d):
             v = centers[j, f] - mean[f]
-            centred[j, f] = v
+            centered[j, f] = v
             s += np.float64(v) * np.float64(v)
         half_norms[j] = 0.5 * s
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _argmin_transposed(X, centred, half_norms, mean, t0, m, tile, dots, best, lab):
-    """Few features: one BLAS call gives the (k, m) dot products of the centred centres
-    with the transposed, centred tile, and the argmin runs across rows (SIMD).
+def _argmin_transposed(X, centered, half_norms, mean, t0, m, tile, dots, best, lab):
+    """Few features: one BLAS call gives the (k, m) dot products of the centered centers
+    with the transposed, centered tile, and the argmin runs across rows (SIMD).
     OUT lab (m,) int32; workspaces tile, dots, best."""
-    k = centred.shape[0]
+    k = centered.shape[0]
     xt = _transpose_tile(X, t0, m, mean, tile)
     prod = dots.reshape(-1)[: k * m].reshape((k, m))
-    np.dot(centred, xt, prod)
+    np.dot(centered, xt, prod)
     for r in range(m):
         best[r] = np.inf
         lab[r] = 0
@@ -233,17 +233,17 @@ def _argmin_transposed(X, centred, half_norms, mean, t0, m, tile, dots, best, la
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _argmin_row_major(X, centred, half_norms, mean, t0, m, tile, dots, lab):
+def _argmin_row_major(X, centered, half_norms, mean, t0, m, tile, dots, lab):
     """Many features: the tile is copied as it lies (transposing long rows costs more than
     the argmin saves), one BLAS call gives the (m, k) dot products, and the argmin runs
     four rows at a time (independent chains). OUT lab (m,) int32; workspaces tile, dots."""
-    k, d = centred.shape
+    k, d = centered.shape
     rows = tile.reshape(-1)[: m * d].reshape((m, d))
     for r in range(m):
         for f in range(d):
             rows[r, f] = X[t0 + r, f] - mean[f]
     prod = dots.reshape(-1)[: m * k].reshape((m, k))
-    np.dot(rows, centred.T, prod)
+    np.dot(rows, centered.T, prod)
     big = X.dtype.type(np.inf)
     m4 = m // 4 * 4
     for r in range(0, m4, 4):
@@ -289,16 +289,16 @@ def _argmin_row_major(X, centred, half_norms, mean, t0, m, tile, dots, lab):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def tile_labels(X, centred, half_norms, mean, t0, m, tile, dots, best, lab):
-    """IN X (n,d), centred = centers - mean (k,d), half_norms = 0.5 ||centred||^2 (k,),
-    mean (d,), rows t0..t0+m; OUT lab (m,) int32 the rows' nearest centres (ties to the
+def tile_labels(X, centered, half_norms, mean, t0, m, tile, dots, best, lab):
+    """IN X (n,d), centered = centers - mean (k,d), half_norms = 0.5 ||centered||^2 (k,),
+    mean (d,), rows t0..t0+m; OUT lab (m,) int32 the rows' nearest centers (ties to the
     lowest index); workspaces tile, dots of at least TILE*d and TILE*k elements, best
     (TILE,). One BLAS call and an argmin, laid out by :func:`_argmin_transposed` for few
     features, by :func:`_argmin_row_major` for many (``ROW_MAJOR_MIN_FEATURES``)."""
     if X.shape[1] >= ROW_MAJOR_MIN_FEATURES:
-        _argmin_row_major(X, centred, half_norms, mean, t0, m, tile, dots, lab)
+        _argmin_row_major(X, centered, half_norms, mean, t0, m, tile, dots, lab)
     else:
-        _argmin_transposed(X, centred, half_norms, mean, t0, m, tile, dots, best, lab)
+        _argmin_transposed(X, centered, half_norms, mean, t0, m, tile, dots, best, lab)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -306,7 +306,7 @@ def _gemm_chunk(
     X,
     w,
     centers,
-    centred,
+    centered,
     half_norms,
     mean,
     start,
@@ -318,8 +318,8 @@ def _gemm_chunk(
     dots,
     accumulate,
 ):
-    """IN X (n,d), w (n,) f8, centers (k,d), centred = centers - mean (k,d),
-    half_norms = 0.5 ||centred||^2 (k,), mean (d,), rows start..stop; INOUT labels (n,);
+    """IN X (n,d), w (n,) f8, centers (k,d), centered = centers - mean (k,d),
+    half_norms = 0.5 ||centered||^2 (k,), mean (d,), rows start..stop; INOUT labels (n,);
     OUT sums (k,d) f8, wsums (k,) f8 (zeroed here); workspaces tile and dots of at least
     TILE*d and TILE*k elements (any C-contiguous shape). Returns (inertia, labels changed).
 
@@ -333,7 +333,7 @@ def _gemm_chunk(
     lab = np.empty(TILE_ROWS, dtype=np.int32)
     for t0 in range(start, stop, TILE_ROWS):
         m = min(TILE_ROWS, stop - t0)
-        tile_labels(X, centred, half_norms, mean, t0, m, tile, dots, best, lab)
+        tile_labels(X, centered, half_norms, mean, t0, m, tile, dots, best, lab)
         changed += _merge_labels(lab, t0, m, labels)
         inertia = _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia)
     return inertia, changed
@@ -355,9 +355,9 @@ def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, inertia, change
     """IN X (n,d), w (n,) f8, centers (k,d), mean (d,) of X's dtype, bounds (n_chunks+1,);
     INOUT labels (n,); OUT as :func:`lloyd_direct`. BLAS must run single-threaded."""
     k, d = centers.shape
-    centred = np.empty_like(centers)
+    centered = np.empty_like(centers)
     half_norms = np.empty(k, dtype=centers.dtype)
-    centre_on(centers, mean, centred, half_norms)
+    center_on(centers, mean, centered, half_norms)
     for c in prange(bounds.shape[0] - 1):
         tile = np.empty((TILE_ROWS, d), dtype=X.dtype)
         dots = np.empty((TILE_ROWS, k), dtype=X.dtype)
@@ -365,7 +365,7 @@ def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, inertia, change
             X,
             w,
             centers,
-            centred,
+            centered,
             half_norms,
             mean,
             bounds[c],

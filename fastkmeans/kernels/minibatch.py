@@ -1,13 +1,13 @@
 """Mini-batch k-means steps (Sculley 2010, with scikit-learn's count-based learning rates).
 
-A step assigns the rows of one batch to their nearest centre (in parallel over fixed row
+A step assigns the rows of one batch to their nearest center (in parallel over fixed row
 chunks of the batch, with the direct or GEMM-style distance helpers of :mod:`.lloyd`),
-merges the per-chunk sums in chunk order, and moves every centre that received rows to the
+merges the per-chunk sums in chunk order, and moves every center that received rows to the
 weighted mean of its old position (weighted by its count) and its new rows:
 
     c_j <- (count_j * c_j + sum_{i in j} w_i x_i) / (count_j + sum_{i in j} w_i)
 
-which is the per-sample learning rate ``w_i / count_j`` of Sculley's algorithm. Centres
+which is the per-sample learning rate ``w_i / count_j`` of Sculley's algorithm. Centers
 that received no rows stay where they are.
 """
 
@@ -17,14 +17,14 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
-from .lloyd import _direct_chunk, _gemm_chunk, centre_on
+from .lloyd import _direct_chunk, _gemm_chunk, center_on
 from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _prepare_gemm(centers, centred, half_norms, mean):
-    """IN centers (k,d); OUT centred = centers - mean (k,d), half_norms (k,), mean (d,):
-    the centres' mean, used to centre the batch and the centres for the GEMM-style
+def _prepare_gemm(centers, centered, half_norms, mean):
+    """IN centers (k,d); OUT centered = centers - mean (k,d), half_norms (k,), mean (d,):
+    the centers' mean, used to center the batch and the centers for the GEMM-style
     distances."""
     k, d = centers.shape
     for f in range(d):
@@ -32,14 +32,16 @@ def _prepare_gemm(centers, centred, half_norms, mean):
         for j in range(k):
             s += np.float64(centers[j, f])
         mean[f] = s / k
-    centre_on(centers, mean, centred, half_norms)
+    center_on(centers, mean, centered, half_norms)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _assign_chunk(X, w, centers, centred, half_norms, mean, gemm, start, stop, labels, sums, wsums):
+def _assign_chunk(
+    X, w, centers, centered, half_norms, mean, gemm, start, stop, labels, sums, wsums
+):
     """IN X (b,d), w (b,) f8, centers (k,d), GEMM workspaces as :func:`_prepare_gemm`,
     rows start..stop; INOUT labels (b,); OUT sums (k,d) f8, wsums (k,) f8.
-    Returns the weighted inertia of the rows to their nearest centre."""
+    Returns the weighted inertia of the rows to their nearest center."""
     if gemm:
         tile = np.empty((TILE_ROWS, X.shape[1]), dtype=X.dtype)
         dots = np.empty((TILE_ROWS, centers.shape[0]), dtype=X.dtype)
@@ -47,7 +49,7 @@ def _assign_chunk(X, w, centers, centred, half_norms, mean, gemm, start, stop, l
             X,
             w,
             centers,
-            centred,
+            centered,
             half_norms,
             mean,
             start,
@@ -68,7 +70,7 @@ def _assign_chunk(X, w, centers, centred, half_norms, mean, gemm, start, stop, l
 def _update(centers, sums, wsums, inertia, counts, new_centers):
     """IN centers (k,d), sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, inertia
     (n_chunks,) f8; INOUT counts (k,) f8; OUT new_centers (k,d). Chunks merged in order.
-    Returns (batch inertia, sum of squared centre moves)."""
+    Returns (batch inertia, sum of squared center moves)."""
     k, d = centers.shape
     n_chunks = sums.shape[0]
     batch_inertia = 0.0
@@ -106,19 +108,19 @@ def minibatch_step(X, w, centers, bounds, gemm, labels, sums, wsums, inertia, co
     bool; workspaces labels (b,) intp, sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8,
     inertia (n_chunks,) f8; INOUT counts (k,) f8; OUT new_centers (k,d), not ``centers``.
     Chunk c writes only its own slots. Returns (batch inertia before the update, sum of
-    squared centre moves). BLAS must run single-threaded when ``gemm``."""
+    squared center moves). BLAS must run single-threaded when ``gemm``."""
     k, d = centers.shape
-    centred = np.empty_like(centers)
+    centered = np.empty_like(centers)
     half_norms = np.empty(k, dtype=centers.dtype)
     mean = np.empty(d, dtype=centers.dtype)
     if gemm:
-        _prepare_gemm(centers, centred, half_norms, mean)
+        _prepare_gemm(centers, centered, half_norms, mean)
     for c in prange(bounds.shape[0] - 1):
         inertia[c] = _assign_chunk(
             X,
             w,
             centers,
-            centred,
+            centered,
             half_norms,
             mean,
             gemm,

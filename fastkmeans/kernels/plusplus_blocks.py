@@ -1,6 +1,6 @@
 """Greedy k-means++ over data held in row blocks (out of core, Dask).
 
-The in-memory kernel in :mod:`.seeding` walks all of X once per centre; here the same
+The in-memory kernel in :mod:`.seeding` walks all of X once per center; here the same
 walk is split into blocks: each block updates its slice of the per-row ``closest``
 potential, or adds its rows' share to the potential of each candidate. Blocks are merged
 by the caller in block order; inside a block, rows are summed in fixed chunks merged in
@@ -29,7 +29,7 @@ def _sq_dist(X, i, row):
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def closest_update(X, w, row, bounds, first, closest, chunk_pot):
-    """IN X (b,d), w (b,) f8, row (d,) the new centre (X's dtype), bounds (n_chunks+1,), first bool
+    """IN X (b,d), w (b,) f8, row (d,) the new center (X's dtype), bounds (n_chunks+1,), first bool
     (overwrite instead of taking the minimum); INOUT closest (b,) f8; OUT chunk_pot
     (n_chunks,) f8: sum of w * closest per chunk."""
     for c in prange(bounds.shape[0] - 1):

@@ -62,7 +62,7 @@ def _sq_dist_rows(X, a, b):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _first_chunk(X, w, closest, lo, hi, row):
-    """IN X (n,d), w (n,) f8, rows lo..hi, the first centre's row; OUT closest (n,) f8.
+    """IN X (n,d), w (n,) f8, rows lo..hi, the first center's row; OUT closest (n,) f8.
     Returns the chunk's potential sum(w * closest)."""
     s = 0.0
     for i in range(lo, hi):
@@ -204,10 +204,10 @@ def _candidate_tiles(X, w, closest, lo, hi, cand, pot):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _take_row(X, w, closest, lo, hi, row):
-    """IN X (n,d), w (n,) f8, rows lo..hi, the chosen centre's row; INOUT closest (n,) f8.
+    """IN X (n,d), w (n,) f8, rows lo..hi, the chosen center's row; INOUT closest (n,) f8.
     Returns the chunk's new potential. The distances are summed as :func:`_sq_dist_rows`
     sums them, which may differ from the tile sums that weighed the candidate in the last
-    bits: harmless, since only the draw of later centres depends on them."""
+    bits: harmless, since only the draw of later centers depends on them."""
     s = 0.0
     for i in range(lo, hi):
         c = min(closest[i], _sq_dist_rows(X, i, row))
@@ -217,9 +217,9 @@ def _take_row(X, w, closest, lo, hi, row):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _first_centre(w, bounds, first_u, chunk_pot):
+def _first_center(w, bounds, first_u, chunk_pot):
     """IN w (n,) f8, bounds, first_u f8; OUT chunk_pot (n_chunks,) f8 (chunk weights).
-    Returns the first centre: a row drawn with probability proportional to its weight."""
+    Returns the first center: a row drawn with probability proportional to its weight."""
     ones = np.ones(w.shape[0])
     total = 0.0
     for c in range(chunk_pot.shape[0]):
@@ -234,7 +234,7 @@ def _first_centre(w, bounds, first_u, chunk_pot):
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _draw_candidates(w, closest, bounds, chunk_pot, u, candidates):
     """IN w, closest, bounds, chunk_pot, u (L,) uniforms; OUT candidates (L,) intp.
-    Returns False when no row has positive potential (every row sits on a centre)."""
+    Returns False when no row has positive potential (every row sits on a center)."""
     total = 0.0
     for c in range(chunk_pot.shape[0]):
         total += chunk_pot[c]
@@ -262,7 +262,7 @@ def _best_candidate(cand_pot, candidates):
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
     """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
-    uniforms in [0,1); OUT out (k,) intp: the rows chosen as centres.
+    uniforms in [0,1); OUT out (k,) intp: the rows chosen as centers.
     Each step reads the data once to weigh the L candidates, and once more to take the
     winner (few features) or keeps their distances (n x L, many features)."""
     n = X.shape[0]
@@ -277,12 +277,12 @@ def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
     chunk_pot = np.empty(n_chunks)
     candidates = np.empty(n_trials, dtype=np.intp)
     cand_pot = np.empty((n_chunks, n_trials))
-    out[0] = _first_centre(w, bounds, first_u, chunk_pot)
+    out[0] = _first_center(w, bounds, first_u, chunk_pot)
     for c in prange(n_chunks):
         chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], out[0])
     for step in range(1, out.shape[0]):
         if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
-            out[step] = (out[step - 1] + 1) % n  # all rows sit on centres
+            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
             continue
         for t in range(n_trials):
             cand[t] = X[candidates[t]]

@@ -1,12 +1,12 @@
 """Yinyang k-means (Ding et al., ICML 2015): one upper bound and one lower bound per group
-of centres for every point.
+of centers for every point.
 
-The centres are split into ``t`` fixed groups. A point keeps an upper bound to its own
-centre and, per group, a lower bound to every centre of that group other than its own.
-After the centres move, each group bound drops only by the largest move within its group
-(Hamerly's single bound drops by the largest move of all), so one far-moving centre no
+The centers are split into ``t`` fixed groups. A point keeps an upper bound to its own
+center and, per group, a lower bound to every center of that group other than its own.
+After the centers move, each group bound drops only by the largest move within its group
+(Hamerly's single bound drops by the largest move of all), so one far-moving center no
 longer un-prunes every point. A point keeps its label unread when its upper bound is below
-half the gap from its centre to the nearest other centre, or below every group bound.
+half the gap from its center to the nearest other center, or below every group bound.
 
 Points that fail are scanned in full, as in :mod:`.hamerly` (:func:`.hamerly.scan_values`,
 the engine's Lloyd scan), and all their group bounds are set afresh. Sums are recomputed
@@ -28,7 +28,7 @@ from .twins import serial_twin
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, sums, wsums):
     """One chunk of :func:`yinyang_step`. Returns (inertia, labels changed, rows scanned)."""
-    centred, half_norms, mean, radius, gemm_err, gemm = scan
+    centered, half_norms, mean, radius, gemm_err, gemm = scan
     groups, half_gaps, move, group_move, first, slack = bound
     k, d = centers.shape
     t = glower.shape[1]
@@ -75,7 +75,7 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
         n_scanned += cnt
         if cnt > 0:
             vals = scan_values(
-                Xt, centers, centred, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm
+                Xt, centers, centered, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm
             )
             for q in range(cnt):
                 best[q] = np.inf
@@ -99,7 +99,7 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
                 j = lab[q]
                 ut[r] = _dist(Xt, centers, r, j)
                 for g in range(t):
-                    # Within the label's own group the bound is to the other centres.
+                    # Within the label's own group the bound is to the other centers.
                     v = gsecond[g, q] if g == groups[j] else gbest[g, q]
                     lw[r, g] = lower_bound(gemm, v, xnorm[q], radius, gemm_err)
                 if lt[r] != j:
@@ -127,8 +127,8 @@ def yinyang_step(
     scanned,
 ):
     """IN X (n,d), w (n,) f8, centers (k,d), scan as in :func:`.hamerly.hamerly_step`;
-    bound = (groups (k,) the group of each centre, half_gaps (k,) f8, move (k,) f8 and
-    group_move (t,) f8 (each centre's move since the bounds were set and the largest
+    bound = (groups (k,) the group of each center, half_gaps (k,) f8, move (k,) f8 and
+    group_move (t,) f8 (each center's move since the bounds were set and the largest
     within each group), first (bounds not yet set: scan every row), slack f8);
     bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8, glower (n,t) f8; OUT sums,
     wsums, inertia, changed, scanned as in :func:`.hamerly.hamerly_step`. Chunk c writes
