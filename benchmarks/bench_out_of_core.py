@@ -5,10 +5,10 @@ written to a temporary ``.npy`` file and read back as an ``np.memmap`` under
 ``FASTKMEANS_MEMORY_BUDGET=4M`` (a 4 MiB block buffer: the 9.6 MB of data stream in five
 blocks a pass; ``512K`` with ``--quick``). Every fit starts from the same initial centers
 (k-means++ on the data in memory, seed 0), runs exactly 80 iterations (``tol=0``, stopping
-only on strict convergence) and is timed as the median of three fits; the kernels are compiled before the
-clock starts. Hamerly's bounds stay in memory across passes (16 bytes per row), so where it
-is faster than Lloyd in memory it should be faster streamed too; the last column says
-whether the streamed run gave the in-memory labels.
+only on strict convergence) and is timed as the median of three fits; the kernels are
+compiled before the clock starts. Hamerly's bounds stay in memory across passes (16 bytes
+per row), so where it is faster than Lloyd in memory it should be faster streamed too;
+``same labels`` says whether the streamed run gave the in-memory labels.
 
 Run ``python -m benchmarks.bench_out_of_core`` or with ``--quick``.
 """
