@@ -76,16 +76,6 @@ def yinyang_groups(n: int, k: int) -> int:
     return max(1, min(k // 10, _config.YINYANG_MAX_BYTES // (8 * max(n, 1))))
 
 
-def bytes_per_row(algorithm: str, n: int, k: int) -> int:
-    """Per-row state a run keeps: labels (8 bytes), and the bounds of Hamerly (16) or
-    Yinyang (8 + 8 per group)."""
-    if algorithm == "hamerly":
-        return 24
-    if algorithm == "yinyang":
-        return 16 + 8 * yinyang_groups(n, k)
-    return 8
-
-
 def group_centers(centers: F8, t: int, n_iter: int = 5) -> NDArray[np.intp]:
     """Yinyang's grouping: ``t`` groups of centers from a few Lloyd iterations on the
     centers themselves, started from evenly spaced centers (deterministic)."""
@@ -207,6 +197,15 @@ class RowState:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._work = {}
+
+    def copy(self) -> RowState:
+        """A copy of the labels and bounds (no workspaces)."""
+        out = RowState(0)
+        out.labels = self.labels.copy()
+        out.upper = None if self.upper is None else self.upper.copy()
+        out.lower = None if self.lower is None else self.lower.copy()
+        out.scanned = self.scanned
+        return out
 
     def work(self, n_chunks: int, k: int, d: int) -> tuple[F8, ...]:
         """Per-chunk sums, weight sums, inertia, labels changed and rows scanned."""

@@ -159,24 +159,22 @@ def plusplus_blocks(source: BlockSource, k: int, rng: np.random.Generator) -> ND
 
     def pick(targets: F8) -> NDArray[np.intp]:
         cum = np.cumsum(pots)
-        by_block: dict[int, list[float]] = {}
+        by_block: dict[int, list[float]] = {}  # block -> its local targets
         where = []
         for t in targets:
-            b = int(np.searchsorted(cum, t, side="right"))
+            b = int(np.searchsorted(cum, t, side="right"))  # never an empty block
             if b >= pots.shape[0]:
                 where.append((-1, 0))
                 continue
-            off = int(source.offsets[b])
-            by_block.setdefault(off, []).append(float(t - (cum[b - 1] if b else 0.0)))
-            where.append((off, len(by_block[off]) - 1))
+            by_block.setdefault(b, []).append(float(t - (cum[b - 1] if b else 0.0)))
+            where.append((b, len(by_block[b]) - 1))
         found: dict[int, list[int]] = {}
         if by_block:
-            blocks = [int(np.searchsorted(source.offsets, off)) for off in by_block]
-            _, res = source.map(
-                pick_task, states, {"targets": by_block}, only=blocks, needs_x=False
-            )
-            found = {int(source.offsets[b]): r for b, r in zip(blocks, res)}
-        out = np.array([found[off][i] if off >= 0 else -1 for off, i in where], dtype=np.intp)
+            blocks = list(by_block)
+            local = {int(source.offsets[b]): by_block[b] for b in blocks}
+            _, res = source.map(pick_task, states, {"targets": local}, only=blocks, needs_x=False)
+            found = dict(zip(blocks, res))
+        out = np.array([found[b][i] if b >= 0 else -1 for b, i in where], dtype=np.intp)
         if (out < 0).any() and pots.sum() > 0:  # rounding ran past the end: the last row
             _, last = source.map(last_positive_task, states, {}, needs_x=False)
             out[out < 0] = max(last)
@@ -255,7 +253,8 @@ def nearest_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]
 
 def sample_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]) -> Any:
     """Block function: the rows kept in round ``r``: ``u_i * phi < l * w_i * d_i^2``."""
-    block = int(np.searchsorted(args["offsets"], offset))
+    # The last block starting at this row: empty chunks before it share its offset.
+    block = int(np.searchsorted(args["offsets"], offset, side="right")) - 1
     u = round_uniforms(args["root"], args["r"], block, x.shape[0])
     keep = np.flatnonzero(u * args["pot"] < args["ell"] * (w * state[0]))
     return state, x[keep]

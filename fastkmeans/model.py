@@ -315,7 +315,7 @@ def _check_file(name: str, z: dict[str, NDArray[Any]], params: Any) -> None:
     for key, kind in (("inertia", "f"), ("n_iter", "i"), ("converged", "b"), ("stop_reason", "U")):
         if z[key].shape != () or z[key].dtype.kind != kind:
             raise bad(f"{key} of dtype {z[key].dtype} and shape {z[key].shape}")
-    if int(z["n_iter"]) < 0 or np.isnan(z["inertia"]):
+    if int(z["n_iter"]) < 0 or not float(z["inertia"]) >= 0:
         raise bad(f"n_iter={int(z['n_iter'])}, inertia={float(z['inertia'])}")
     reason = str(z["stop_reason"])
     if reason not in _STOP_REASONS or bool(z["converged"]) != (reason != "max_iter"):

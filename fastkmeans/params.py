@@ -369,7 +369,7 @@ class MiniBatchKMeansParams(_ParamsMixin):
         X : array-like of shape (n_samples, n_features)
             Real numbers; float32 stays float32, other dtypes become float64. Never modified.
             An ``np.memmap`` (or another sliceable array-like) larger than the memory budget
-            is read in rows, never loaded whole (see :mod:`fastkmeans._stream`).
+            is read in rows, never loaded whole (see :mod:`fastkmeans._sources.stream`).
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative finite weights, not all zero: rows are drawn with probability
             proportional to their weight.

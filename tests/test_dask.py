@@ -131,7 +131,9 @@ def test_empty_chunks_and_a_single_row_chunk(client, blobs):
     dX = da.from_array(blobs, chunks=((0, 1, 1999, 0, 1, 1999), (4,)))
     params = fk.KMeansParams(8, init=blobs[100:108])
     _same_fit(params.fit(dX), params.fit(blobs), 1e-9)
-    model = fk.KMeansParams(8, seed=0).fit(dX)  # k-means|| over the same blocks
+    model = fk.KMeansParams(8, seed=0).fit(dX)  # k-means++ over the same blocks
+    _same_fit(model, fk.KMeansParams(8, seed=0).fit(blobs), 1e-9)
+    model = fk.KMeansParams(8, init="k-means||", seed=0).fit(dX)
     assert np.isfinite(model.centroids).all() and model.labels.shape == (4000,)
     np.testing.assert_array_equal(model.predict(dX).compute(), model.predict(blobs))
 
@@ -158,7 +160,18 @@ def test_default_init_on_dask_is_greedy_kmeans_plusplus(client, blobs):
     assert not np.array_equal(a.centroids, c.centroids)
 
 
-def test_one_chunk_seeds_exactly_like_in_memory_data(client, blobs):
+def test_kmeans_parallel_streams_follow_the_block_number(client, blobs):
+    # Block b draws from default_rng([root, round, b]), empty chunks counted: trailing
+    # empty chunks change nothing, one in the middle moves the next block to stream 2.
+    params = fk.KMeansParams(8, init="k-means||", seed=2, max_iter=1)
+    plain = params.fit(da.from_array(blobs, chunks=((2000, 2000), (4,))))
+    tail = params.fit(da.from_array(blobs, chunks=((2000, 2000, 0, 0), (4,))))
+    middle = params.fit(da.from_array(blobs, chunks=((2000, 0, 2000), (4,))))
+    np.testing.assert_allclose(tail.centroids, plain.centroids, rtol=1e-12)
+    assert not np.allclose(middle.centroids, plain.centroids)
+
+
+def test_one_chunk_seeds_like_in_memory_data(client, blobs):
     params = fk.KMeansParams(8, init="k-means||", seed=11)
     _same_fit(params.fit(da.from_array(blobs, chunks=-1)), params.fit(blobs), 1e-9)
 

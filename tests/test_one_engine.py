@@ -62,6 +62,24 @@ def test_every_kind_of_data_gives_the_same_fit(client, data, small_budget, algor
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_float32_and_yinyang_groups_agree_across_kinds_of_data(client, data, small_budget,
+                                                               algorithm):  # fmt: skip
+    X, _ = data
+    X32 = X.astype(np.float32)
+    path = str(data[1].filename).replace("X.npy", "X32.npy")
+    np.save(path, X32)
+    init = X32[::250][:24].copy()  # k = 24: Yinyang keeps two groups of centers
+    params = fk.KMeansParams(24, init=init, algorithm=algorithm, tol=0.0, max_iter=60)
+    ref = params.fit(X32)
+    if algorithm == "yinyang":
+        from fastkmeans._assign import yinyang_groups
+
+        assert yinyang_groups(len(X32), 24) == 2
+    _same(params.fit(np.load(path, mmap_mode="r")), ref, rtol=1e-5)
+    _same(params.fit(da.from_array(X32, chunks=1500)), ref, rtol=1e-5)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_tied_farthest_points_are_picked_by_one_rule_everywhere(client, algorithm, tmp_path,
                                                                 monkeypatch):  # fmt: skip
     # Cluster A is symmetric about its center 0: its two farthest points, -10 (row 10) and

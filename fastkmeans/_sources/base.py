@@ -27,7 +27,6 @@ from .._assign import (
     assign_block,
     farthest_block,
     farthest_order,
-    packed_size,
     unpack,
 )
 
@@ -61,8 +60,13 @@ def sum_packed(*parts: F8) -> F8:
 
 # --------------------------------------------------------------------------- block functions
 def assign_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]) -> Any:
-    """One block of an assignment pass (:func:`fastkmeans._assign.assign_block`)."""
-    state = RowState(x.shape[0]) if state is None else state
+    """One block of an assignment pass (:func:`fastkmeans._assign.assign_block`). On a
+    worker the state is copied first: a persisted input must stay as it was, should Dask
+    run the task again."""
+    if state is None:
+        state = RowState(x.shape[0])
+    elif args["worker"]:
+        state = state.copy()
     return assign_block(x, w, state, args["plan"], args["worker"])
 
 
@@ -176,5 +180,3 @@ class BlockSource:
         self.states, parts = self.map(labels_task, self.states, {}, needs_x=False)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
-    def packed_zero(self, k: int) -> F8:
-        return np.zeros(packed_size(k, self.d))

@@ -112,6 +112,10 @@ def weight_array(sample_weight: Any, n: int, chunks: tuple[int, ...]) -> da.Arra
     return da.from_array(as_sample_weight(sample_weight, n), chunks=(chunks,))
 
 
+def _sum_positive(w: F8) -> tuple[float, int]:
+    return float(np.sum(w)), int((np.asarray(w) > 0).sum())
+
+
 def _call(fn: BlockFn, x: Floats, w: Any, state: Any, offset: int, args: Any) -> Any:
     return fn(writable(x), block_weights(w, x.shape[0]), state, offset, args)
 
@@ -159,8 +163,10 @@ class DaskSource(BlockSource):
         if self.weight_scale != 1.0:
             (self.w,) = dask.persist(self.w / self.weight_scale)
             self.wblocks = list(self.w.to_delayed().ravel())
-            sums = [delayed(np.sum)(wb) for wb in self.wblocks]  # the old ones overflowed
-            self.block_weight = np.array(dask.compute(*sums), dtype=np.float64)
+            # Sums and counts again, of the weights as held: the old sums overflowed.
+            parts = dask.compute(*[delayed(_sum_positive)(wb) for wb in self.wblocks])
+            self.block_weight = np.array([p[0] for p in parts], dtype=np.float64)
+            self.n_positive = sum(p[1] for p in parts)
         self.start_run()
 
     def _check(self, stats: tuple[dict[str, Any], ...]) -> None:
