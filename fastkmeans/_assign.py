@@ -189,14 +189,23 @@ class RowState:
         self.upper: F8 | None = None
         self.lower: F8 | None = None  # (m,) for Hamerly, (m, groups) for Yinyang
         self.scanned = m  # rows whose distances to every center the last pass computed
+        self._bounds: NDArray[np.intp] | None = None
         self._work: dict[tuple[int, ...], tuple[F8, ...]] = {}
 
     def __getstate__(self) -> dict[str, Any]:  # workspaces never travel
-        return {k: v for k, v in self.__dict__.items() if k != "_work"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_work", "_bounds")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._work = {}
+        self._bounds = None
+
+    def chunks(self, worker: bool) -> NDArray[np.intp]:
+        """The block's reduction chunks: :func:`chunk_bounds`, or one chunk on a worker."""
+        if self._bounds is None:
+            m = self.labels.shape[0]
+            self._bounds = np.array([0, m], dtype=np.intp) if worker else chunk_bounds(m)
+        return self._bounds
 
     def copy(self) -> RowState:
         """A copy of the labels and bounds (no workspaces)."""
@@ -238,9 +247,9 @@ def packed_size(k: int, d: int) -> int:
 
 
 def unpack(packed: F8, k: int, d: int) -> tuple[F8, F8, float, int]:
-    """(sums (k,d), weight sums (k,), inertia, labels changed) of a packed vector."""
-    sums = packed[: k * d].reshape(k, d).copy()
-    wsums = packed[k * d : k * d + k].copy()
+    """(sums (k,d), weight sums (k,), inertia, labels changed) of a packed vector (views)."""
+    sums = packed[: k * d].reshape(k, d)
+    wsums = packed[k * d : k * d + k]
     return sums, wsums, float(packed[-2]), round(packed[-1])
 
 
@@ -258,7 +267,7 @@ def assign_block(
     m, d = X.shape
     k = plan.centers.shape[0]
     serial = worker or is_small(m, d, k)
-    bounds = np.array([0, m], dtype=np.intp) if worker else chunk_bounds(m)
+    bounds = state.chunks(worker)
     ks, ds = (k, d) if plan.accumulate else (1, 1)
     sums, wsums, inertia, changed, scanned = state.work(bounds.shape[0] - 1, ks, ds)
     centers = plan.centers

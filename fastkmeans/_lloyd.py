@@ -46,7 +46,7 @@ def centers_from_sums(old: Floats, sums: F8, wsums: F8, cosine: bool) -> Floats:
     new = np.array(old, dtype=np.float64)
     full = wsums > 0
     new[full] = sums[full] / wsums[full, None]
-    if not np.isfinite(new).all():
+    if not np.isfinite(new.sum()) and not np.isfinite(new).all():
         raise ValueError(
             "the weighted sums of a cluster overflowed float64: X holds values too large "
             "to average; scale X down first"
@@ -60,7 +60,7 @@ def centers_from_sums(old: Floats, sums: F8, wsums: F8, cosine: bool) -> Floats:
 
 
 def relocate_empty(
-    source: BlockSource, centers: Floats, labels_hint: int, sums: F8, wsums: F8
+    source: BlockSource, centers: Floats, n_positive: int, sums: F8, wsums: F8
 ) -> int:
     """Re-seed clusters of zero weight at the points farthest from their center, as
     scikit-learn does: the point leaves its cluster's sums (INOUT ``sums``, ``wsums``)
@@ -70,7 +70,7 @@ def relocate_empty(
     empty = np.flatnonzero(wsums <= 0)
     if empty.shape[0] == 0:
         return 0
-    m = min(empty.shape[0], labels_hint)
+    m = min(empty.shape[0], n_positive)
     rows, xs, ws, old = source.farthest(centers, m)
     for j, xi, wi, o in zip(empty, xs, ws, old):
         sums[o] -= wi * xi
@@ -97,8 +97,11 @@ def lloyd(
     for _ in range(max_iter):
         sums, wsums, inertia, changed = source.assign(planner.plan(centers))
         planner.record(changed)
-        weights = wsums.copy()  # the weights of these labels, before any re-seeding
-        n_reseeded = relocate_empty(source, centers, source.n_positive, sums, wsums)
+        weights = wsums  # the weight of each cluster of these labels
+        n_reseeded = 0
+        if not wsums.min() > 0:
+            weights = wsums.copy()  # before re-seeding changes them
+            n_reseeded = relocate_empty(source, centers, source.n_positive, sums, wsums)
         new = centers_from_sums(centers, sums, wsums, source.cosine)
         shift = float(((new.astype(np.float64) - centers) ** 2).sum())
         history.append((inertia, shift, changed, n_reseeded))

@@ -157,7 +157,10 @@ class BlockSource:
         k, d = plan.centers.shape
         args = {"plan": plan, "worker": self.worker}
         self.states, total = self.map(assign_task, self.states, args, reduce=True)
-        sums, wsums, inertia, changed = unpack(np.asarray(total), k, d)
+        total = np.asarray(total, dtype=np.float64)
+        if not total.flags.writeable:  # computed elsewhere: re-seeding writes into it
+            total = total.copy()
+        sums, wsums, inertia, changed = unpack(total, k, d)
         return sums, wsums, inertia * self.weight_scale, changed
 
     def farthest(
@@ -179,4 +182,3 @@ class BlockSource:
         """The labels of the last pass, in row order."""
         self.states, parts = self.map(labels_task, self.states, {}, needs_x=False)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
-

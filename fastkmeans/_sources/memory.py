@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._assign import chunk_bounds
 from .._validation import as_float_array, as_sample_weight, normalize_rows, weight_scale
 from ..kernels.stats import column_mean_var, column_mean_var_serial
-from .base import BlockFn, BlockSource, sum_packed
+from .base import BlockFn, BlockSource
 
 F8 = NDArray[np.float64]
 Floats = NDArray[np.floating]
@@ -75,7 +75,7 @@ class MemorySource(BlockSource):
         if only is not None and 0 not in only:
             return states, []
         state, result = fn(self.X, self.w, states[0], 0, args)
-        return [state], (sum_packed(result) if reduce else [result])
+        return [state], (result if reduce else [result])
 
     def rows(self, idx: NDArray[np.intp]) -> Floats:
         return np.take(self.X, idx, axis=0)
