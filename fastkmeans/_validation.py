@@ -8,11 +8,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 
-def _first_bad(mask: NDArray[np.bool_]) -> str:
-    where = np.argwhere(mask)[0]
-    return ", ".join(f"{axis} {i}" for axis, i in zip(("row", "column"), where))
-
-
 def as_float_array(X: Any, name: str = "X") -> NDArray[np.floating]:
     """Return ``X`` as a 2-D, finite, C-contiguous, writeable float32/float64 array.
 
@@ -58,15 +53,33 @@ def as_float_array(X: Any, name: str = "X") -> NDArray[np.floating]:
 
 def check_finite(arr: NDArray[np.floating], name: str) -> None:
     """Raise ``ValueError`` saying where the first NaN or infinity of ``arr`` is."""
-    if np.isfinite(arr.sum(dtype=np.float64)):
-        return  # a finite sum has no NaN or infinity in it
-    if not np.isfinite(arr).all():
-        bad = np.isnan(arr)
-        if bad.any():
-            raise ValueError(f"Input {name} contains NaN (first at {_first_bad(bad)})")
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            raise ValueError(f"Input {name} contains infinity (first at {_first_bad(bad)})")
+    check_rows(arr, 0, False, name)
+
+
+def bad_value(what: str, row: int, column: int, name: str = "X") -> ValueError:
+    """The one message for a NaN or an infinity in the data (global row and column)."""
+    return ValueError(f"Input {name} contains {what} (first at row {row}, column {column})")
+
+
+def zero_row(row: int, name: str = "X") -> ValueError:
+    """The one message for an all-zero row under ``metric="cosine"``."""
+    return ValueError(
+        f'metric="cosine" needs rows of non-zero length, but row {row} of {name} is all zeros'
+    )
+
+
+def check_rows(block: NDArray[np.floating], first_row: int, cosine: bool, name: str = "X") -> None:
+    """Check the rows ``first_row..`` of the data held in ``block``: NaN, then infinity,
+    then (with ``cosine``) all-zero rows, each reported with its global row number."""
+    if not np.isfinite(block.sum(dtype=np.float64)):  # a finite sum has no NaN or inf
+        for what, mask in (("NaN", np.isnan(block)), ("infinity", np.isinf(block))):
+            if mask.any():
+                i, j = (int(v) for v in np.argwhere(mask)[0])
+                raise bad_value(what, first_row + i, j, name)
+    if cosine and block.shape[0]:
+        zero = np.flatnonzero(~block.any(axis=1))
+        if zero.shape[0]:
+            raise zero_row(first_row + int(zero[0]), name)
 
 
 def check_n_clusters(n_samples: int, n_clusters: int) -> None:
@@ -134,10 +147,7 @@ def normalize_rows(X: NDArray[np.floating], name: str = "X") -> NDArray[np.float
     """Rows scaled to unit Euclidean length (a new array); zero rows are an error."""
     norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
     if (norms == 0).any():
-        i = int(np.flatnonzero(norms == 0)[0])
-        raise ValueError(
-            f'metric="cosine" needs rows of non-zero length, but row {i} of {name} is all zeros'
-        )
+        raise zero_row(int(np.flatnonzero(norms == 0)[0]), name)
     return (X / norms[:, None]).astype(X.dtype, copy=False)
 
 

@@ -46,7 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._assign import nearest
 from ._sources.dask import block_weights, check_array, weight_array, writable
-from ._validation import normalize_rows
+from ._validation import check_rows, normalize_rows
 from .kernels.distances import all_distances_serial
 
 if TYPE_CHECKING:
@@ -70,19 +70,8 @@ def _check_new_data(model: KMeansModel, X: da.Array) -> tuple[da.Array, Floats, 
 
 def _checked_block(x: NDArray[Any], dtype: Any, cosine: bool, start: int) -> Floats:
     xp = writable(np.ascontiguousarray(x, dtype=dtype))
-    for kind, mask in (("NaN", np.isnan(xp)), ("infinity", np.isinf(xp))):
-        if mask.any():
-            r, c = (int(i) for i in np.argwhere(mask)[0])
-            raise ValueError(f"Input X contains {kind} (first at row {start + r}, column {c})")
-    if cosine and xp.shape[0]:
-        zero = np.flatnonzero(~xp.any(axis=1))
-        if zero.shape[0]:
-            raise ValueError(
-                f'metric="cosine" needs rows of non-zero length, but row '
-                f"{start + int(zero[0])} of X is all zeros"
-            )
-        xp = normalize_rows(xp)
-    return xp
+    check_rows(xp, start, cosine)
+    return normalize_rows(xp) if cosine and xp.shape[0] else xp
 
 
 def _start(block_info: dict[Any, Any] | None) -> int:

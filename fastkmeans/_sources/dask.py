@@ -22,7 +22,7 @@ import numpy as np
 from dask.delayed import delayed
 from numpy.typing import NDArray
 
-from .._validation import as_sample_weight, weight_scale
+from .._validation import as_sample_weight, bad_value, weight_scale, zero_row
 from .base import BlockFn, BlockSource, merge_moments, sum_packed
 
 F8 = NDArray[np.float64]
@@ -174,16 +174,10 @@ class DaskSource(BlockSource):
             for s, off in zip(stats, self.offsets):
                 if s[kind] is not None:
                     r, c = s[kind]
-                    what = "NaN" if kind == "nan" else "infinity"
-                    raise ValueError(
-                        f"Input X contains {what} (first at row {off + r}, column {c})"
-                    )
+                    raise bad_value("NaN" if kind == "nan" else "infinity", off + r, c)
         for s, off in zip(stats, self.offsets):
             if s["zero"] is not None:
-                raise ValueError(
-                    f'metric="cosine" needs rows of non-zero length, but row '
-                    f"{off + s['zero']} of X is all zeros"
-                )
+                raise zero_row(off + s["zero"])
         for key, problem in (("w_bad", "contains NaN or infinity"), ("w_neg", "is negative")):
             for s, off in zip(stats, self.offsets):
                 if s[key] is not None:

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import _config
-from .._validation import as_sample_weight, normalize_rows, weight_scale
+from .._validation import as_sample_weight, check_rows, normalize_rows, weight_scale
 from .base import BlockFn, BlockSource, merge_moments, sum_packed
 
 F8 = NDArray[np.float64]
@@ -131,16 +131,8 @@ class StreamSource(BlockSource):
     def _convert(self, raw: Any, first_row: int | None) -> Floats:
         block = np.array(raw, dtype=self.dtype, order="C", copy=True)
         self.release()
-        if first_row is not None and not np.isfinite(block).all():
-            bad = ~np.isfinite(block)
-            i, j = np.argwhere(bad)[0]
-            what = "NaN" if np.isnan(block[i, j]) else "infinity"
-            raise ValueError(f"Input X contains {what} (first at row {first_row + i}, column {j})")
-        if self.cosine and first_row is not None and not block.any(axis=1).all():
-            i = first_row + int(np.flatnonzero(~block.any(axis=1))[0])
-            raise ValueError(
-                f'metric="cosine" needs rows of non-zero length, but row {i} of X is all zeros'
-            )
+        if first_row is not None:
+            check_rows(block, first_row, self.cosine)
         return normalize_rows(block) if self.cosine else block
 
     def read(self, start: int, stop: int, check: bool = False) -> Floats:
