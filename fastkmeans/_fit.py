@@ -17,9 +17,9 @@ from . import _minibatch
 from ._assign import Planner
 from ._lloyd import RunResult, lloyd
 from ._seeding import initial_centers, run_generators
-from ._sources import BlockSource, is_dask, open_source, should_stream
+from ._sources import BlockSource, open_source
 from ._threads import thread_limit
-from ._validation import as_initial_centers, check_n_clusters
+from ._validation import as_initial_centers
 from .errors import ConvergenceWarning, warn
 from .model import FitHistory, KMeansModel
 
@@ -28,12 +28,7 @@ F8 = NDArray[np.float64]
 
 def open_checked(params: Any, X: Any, sample_weight: ArrayLike | None) -> BlockSource:
     """The source for ``X``, with the checks that need both the data and the params."""
-    shape = getattr(X, "shape", None)
-    lazy = is_dask(X) or should_stream(X)  # sources that read values in passes
-    if lazy and shape is not None and len(shape) == 2 and shape[0] > 0:
-        check_n_clusters(int(shape[0]), params.n_clusters)  # before reading any value
-    source = open_source(X, sample_weight, params.metric == "cosine")
-    check_n_clusters(source.n, params.n_clusters)
+    source = open_source(X, sample_weight, params.metric == "cosine", params.n_clusters)
     if isinstance(params.init, np.ndarray):
         as_initial_centers(params.init, params.n_clusters, source.d, source.dtype)
     if source.worker and params.n_threads is not None:

@@ -24,16 +24,19 @@ def is_dask(X: Any) -> bool:
     return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "chunks")
 
 
-def open_source(X: Any, sample_weight: ArrayLike | None, cosine: bool) -> BlockSource:
-    """The source for ``X``: validated once, weights checked, rows prepared."""
+def open_source(
+    X: Any, sample_weight: ArrayLike | None, cosine: bool, n_clusters: int = 1
+) -> BlockSource:
+    """The source for ``X``: validated once (at least ``n_clusters`` rows, checked before
+    any value is read), weights checked, rows prepared."""
     if is_dask(X):
         from .dask import DaskSource
 
-        return DaskSource(X, sample_weight, cosine)
+        return DaskSource(X, sample_weight, cosine, n_clusters)
     check_not_sparse(X)
     if should_stream(X):
-        return StreamSource(X, sample_weight, cosine)
-    return MemorySource(X, sample_weight, cosine)
+        return StreamSource(X, sample_weight, cosine, n_clusters)
+    return MemorySource(X, sample_weight, cosine, n_clusters)
 
 
 __all__ = [

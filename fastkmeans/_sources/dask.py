@@ -22,7 +22,7 @@ import numpy as np
 from dask.delayed import delayed
 from numpy.typing import NDArray
 
-from .._validation import as_sample_weight, bad_value, weight_scale, zero_row
+from .._validation import as_sample_weight, bad_value, check_n_clusters, weight_scale, zero_row
 from .base import BlockFn, BlockSource, merge_moments, sum_packed
 
 F8 = NDArray[np.float64]
@@ -136,9 +136,10 @@ class DaskSource(BlockSource):
     kind = "a dask array"
     worker = True
 
-    def __init__(self, X: Any, sample_weight: Any, cosine: bool) -> None:
+    def __init__(self, X: Any, sample_weight: Any, cosine: bool, n_clusters: int = 1) -> None:
         X = check_array(X)
         self.n, self.d = (int(s) for s in X.shape)
+        check_n_clusters(self.n, n_clusters)  # before any block is computed
         self.dtype = np.float32 if X.dtype == np.float32 else np.float64
         self.cosine = cosine
         Xp = X.map_blocks(

@@ -8,7 +8,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._assign import chunk_bounds
-from .._validation import as_float_array, as_sample_weight, normalize_rows, weight_scale
+from .._validation import (
+    as_float_array,
+    as_sample_weight,
+    check_n_clusters,
+    normalize_rows,
+    weight_scale,
+)
 from ..kernels.stats import column_mean_var, column_mean_var_serial
 from .base import BlockFn, BlockSource
 
@@ -33,8 +39,11 @@ class MemorySource(BlockSource):
 
     kind = "in-memory data"
 
-    def __init__(self, X: ArrayLike, sample_weight: ArrayLike | None, cosine: bool) -> None:
+    def __init__(
+        self, X: ArrayLike, sample_weight: ArrayLike | None, cosine: bool, n_clusters: int = 1
+    ) -> None:
         Xa = as_float_array(X)
+        check_n_clusters(Xa.shape[0], n_clusters)
         self.X = normalize_rows(Xa) if cosine else Xa
         self.n, self.d = self.X.shape
         self.dtype = self.X.dtype.type

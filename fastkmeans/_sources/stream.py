@@ -29,7 +29,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import _config
-from .._validation import as_sample_weight, check_rows, normalize_rows, weight_scale
+from .._validation import (
+    as_sample_weight,
+    check_n_clusters,
+    check_rows,
+    normalize_rows,
+    weight_scale,
+)
 from .base import BlockFn, BlockSource, merge_moments, sum_packed
 
 F8 = NDArray[np.float64]
@@ -98,7 +104,9 @@ class StreamSource(BlockSource):
 
     kind = "data read in blocks (out of core)"
 
-    def __init__(self, X: Any, sample_weight: ArrayLike | None, cosine: bool) -> None:
+    def __init__(
+        self, X: Any, sample_weight: ArrayLike | None, cosine: bool, n_clusters: int = 1
+    ) -> None:
         self.X = X
         self.n, self.d = (int(s) for s in X.shape)
         src = np.dtype(X.dtype)
@@ -107,6 +115,7 @@ class StreamSource(BlockSource):
             raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is required")
         if self.d == 0:
             raise ValueError(f"X has 0 features (shape {X.shape}); at least 1 is required")
+        check_n_clusters(self.n, n_clusters)  # before any value is read
         self.cosine = cosine
         row_bytes = self.d * (src.itemsize + np.dtype(self.dtype).itemsize)
         rows = memory_budget() // row_bytes
