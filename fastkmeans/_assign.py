@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _config
+from . import _config, _csr
 from .kernels.distances import assigned_sq_distances, assigned_sq_distances_serial
 from .kernels.hamerly import center_half_gaps, hamerly_step, hamerly_step_serial
 from .kernels.lloyd import (
@@ -266,6 +266,8 @@ def assign_block(
     """
     m, d = X.shape
     k = plan.centers.shape[0]
+    if isinstance(X, _csr.CSRRows):
+        return assign_sparse(X, w, state, plan)
     serial = worker or is_small(m, d, k)
     bounds = state.chunks(worker)
     ks, ds = (k, d) if plan.accumulate else (1, 1)
@@ -298,6 +300,22 @@ def assign_block(
     return state, packed
 
 
+def assign_sparse(X: _csr.CSRRows, w: F8, state: RowState, plan: Plan) -> tuple[RowState, F8]:
+    """:func:`assign_block` for sparse rows: Lloyd's assignment (the source never plans
+    another), the sums written straight into the packed vector."""
+    k, d = plan.centers.shape
+    packed = np.zeros(packed_size(k, d))
+    sums = packed[: k * d].reshape(k, d) if plan.accumulate else None
+    wsums = packed[k * d : k * d + k]
+    inertia, changed = _csr.assign(X, w, plan.centers, state.labels, state.chunks(False), sums,
+                                   wsums)  # fmt: skip
+    if not plan.accumulate:
+        wsums[:] = np.bincount(state.labels, weights=w, minlength=k)
+    state.scanned = X.shape[0]
+    packed[-2], packed[-1] = inertia, changed
+    return state, packed
+
+
 # --------------------------------------------------------------------------- re-seeding
 def farthest_order(dist: F8, rows: NDArray[np.intp], m: int) -> NDArray[np.intp]:
     """Positions of the ``m`` entries of largest ``dist``, farthest first, equal distances
@@ -318,13 +336,17 @@ def farthest_block(
     """The block's ``m`` candidates for re-seeding (see :func:`farthest_order`): squared
     distances to their center (-1 for rows of zero weight, which cannot hold a cluster),
     global row numbers, the rows in float64, their weights and labels."""
-    dist = np.empty(X.shape[0])
-    kernel = assigned_sq_distances_serial if worker else assigned_sq_distances
-    kernel(X, centers, state.labels, dist)
+    if isinstance(X, _csr.CSRRows):
+        dist = _csr.assigned_sq_distances(X, centers, state.labels)
+    else:
+        dist = np.empty(X.shape[0])
+        kernel = assigned_sq_distances_serial if worker else assigned_sq_distances
+        kernel(X, centers, state.labels, dist)
     dist[w <= 0] = -1.0
     rows = np.arange(X.shape[0], dtype=np.intp)
     top = farthest_order(dist, rows, min(m, X.shape[0]))
-    return dist[top], top + offset, X[top].astype(np.float64), w[top], state.labels[top]
+    xs = _csr.as_dense(X[top]).astype(np.float64)
+    return dist[top], top + offset, xs, w[top], state.labels[top]
 
 
 def nearest(
@@ -334,7 +356,7 @@ def nearest(
     exact float64 sum): prediction, as the final assignment of a fit computes it."""
     n, d = X.shape
     k = centers.shape[0]
-    gemm = not is_small(n, d, k) and _config.use_gemm(d, k)
+    gemm = not is_small(n, d, k) and _config.use_gemm(d, k) and isinstance(X, np.ndarray)
     mean = X.mean(axis=0, dtype=np.float64) if gemm else np.zeros(d)
     plan = Plan(np.ascontiguousarray(centers, dtype=X.dtype), "lloyd", False, gemm,
                 mean.astype(X.dtype))  # fmt: skip

@@ -73,7 +73,8 @@ def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KM
     n_init = runs_for(params)
     tol = params.tol * source.mean_variance if params.tol else 0.0
     k = params.n_clusters
-    planner = Planner(params.algorithm, source.n, source.d, k, source.dtype, source.mean)
+    algorithm = source.exact_algorithm(params.algorithm)
+    planner = Planner(algorithm, source.n, source.d, k, source.dtype, source.mean)
     best: RunResult | None = None
     blas = source.blas_inside(params.init, planner.gemm)
     with (

@@ -18,14 +18,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _config
+from . import _config, _csr
 from ._assign import Planner, nearest
 from ._lloyd import RunResult
 from ._seeding import plusplus_rows, random_rows
 from ._sources.base import BlockSource
 from ._threads import thread_limit
 from ._validation import (
-    as_float_array,
     as_initial_centers,
     as_sample_weight,
     check_features,
@@ -63,6 +62,9 @@ class Stepper:
         self, Xb: Floats, wb: F8, centers: Floats, counts: F8, new_centers: Floats
     ) -> tuple[float, float]:
         """One update (INOUT counts, OUT new_centers); returns (batch inertia, shift)."""
+        if isinstance(Xb, _csr.CSRRows):
+            return _csr.minibatch_step(Xb, wb, centers, self.bounds, self.labels, counts,
+                                       new_centers)  # fmt: skip
         kernel = minibatch_step_serial if self.serial else minibatch_step
         inertia, shift = kernel(
             Xb,
@@ -101,7 +103,7 @@ def reassign(
         rows = rng.choice(b, size=m, replace=False)
         if say is not None:
             say(f"[MiniBatchKMeans] Reassigning {m} cluster centers.")
-        centers[to_reassign] = Xb[rows]
+        centers[to_reassign] = _csr.as_dense(Xb[rows])
         # Not reset to zero, which would make them reassigned again at once.
         counts[to_reassign] = np.min(counts[~to_reassign])
     return m
@@ -190,7 +192,7 @@ def seed_centers(
         rows = random_rows(ws, k, rng)
     else:
         rows = plusplus_rows(Xs, ws, k, rng)
-    return Xs[rows].copy()
+    return np.ascontiguousarray(_csr.as_dense(Xs[rows]))
 
 
 def seed_on(params: Any, source: BlockSource, rng: np.random.Generator) -> Floats:
@@ -361,11 +363,11 @@ def partial_step(
     length). ``random_reassign`` and ``rng`` override that rule and the random stream
     (the scikit-learn adapter keeps its own).
     """
-    Xa = as_float_array(X)
+    Xa = _csr.as_rows(X)
     check_features(Xa, centroids.shape[1])
     metric = getattr(params, "metric", "euclidean")
     if metric == "cosine":
-        Xa = normalize_rows(Xa)
+        Xa = _csr.unit_rows(Xa)
     w = as_sample_weight(sample_weight, Xa.shape[0])
     k, d = centroids.shape
     b = Xa.shape[0]

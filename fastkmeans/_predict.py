@@ -11,21 +11,22 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _config
+from . import _config, _csr
 from ._assign import is_small, nearest
 from ._sources import is_dask
 from ._threads import thread_limit
-from ._validation import as_float_array, as_sample_weight, check_features, normalize_rows
+from ._validation import as_sample_weight, check_features
 from .kernels.distances import all_distances
 
 F8 = NDArray[np.float64]
 Floats = NDArray[np.floating]
 
 
-def _new_data(model: Any, X: ArrayLike) -> Floats:
-    Xa = as_float_array(X)
+def _new_data(model: Any, X: ArrayLike) -> Any:
+    """``X`` checked against the model: dense, or :class:`fastkmeans._csr.CSRRows`."""
+    Xa = _csr.as_rows(X)
     check_features(Xa, model.n_features)
-    return normalize_rows(Xa) if model.params.metric == "cosine" else Xa
+    return _csr.unit_rows(Xa) if model.params.metric == "cosine" else Xa
 
 
 def assign(model: Any, X: ArrayLike, sample_weight: ArrayLike | None) -> tuple[Any, Any]:
@@ -38,6 +39,7 @@ def assign(model: Any, X: ArrayLike, sample_weight: ArrayLike | None) -> tuple[A
     w = as_sample_weight(sample_weight, Xa.shape[0])
     n, d = Xa.shape
     gemm = not is_small(n, d, model.n_clusters) and _config.use_gemm(d, model.n_clusters)
+    gemm = gemm and isinstance(Xa, np.ndarray)
     with thread_limit(model.params.n_threads, single_thread_blas=gemm):
         return nearest(Xa, w, model.centroids)
 
@@ -50,7 +52,9 @@ def distances(model: Any, X: ArrayLike) -> Any:
         return transform_dask(model, X)
     Xa = _new_data(model, X)
     centers = np.ascontiguousarray(model.centroids, dtype=Xa.dtype)
-    out = np.empty((Xa.shape[0], centers.shape[0]))
     with thread_limit(model.params.n_threads):
+        if isinstance(Xa, _csr.CSRRows):
+            return _csr.all_distances(Xa, centers)
+        out = np.empty((Xa.shape[0], centers.shape[0]))
         all_distances(Xa, centers, out)
     return out

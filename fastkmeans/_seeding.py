@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _config
+from . import _config, _csr
 from ._assign import chunk_bounds, is_small
 from ._sources.base import BlockSource
 from ._validation import as_initial_centers, normalize_rows
@@ -68,12 +68,12 @@ def initial_centers(params: Any, source: BlockSource, rng: np.random.Generator) 
         centers = as_initial_centers(params.init, k, source.d, source.dtype)
         return normalize_rows(centers, "init") if source.cosine else centers
     if params.init == "random":
-        return source.rows(random_rows(source.all_weights(), k, rng))
+        return _csr.as_dense(source.rows(random_rows(source.all_weights(), k, rng)))
     if params.init == "k-means||":
         return kmeans_parallel(source, k, rng)
     local = source.local_array()
     if local is not None:
-        return source.rows(plusplus_rows(local[0], local[1], k, rng))
+        return _csr.as_dense(source.rows(plusplus_rows(local[0], local[1], k, rng)))
     return source.rows(plusplus_blocks(source, k, rng))
 
 
@@ -96,9 +96,13 @@ def _trials(k: int, rng: np.random.Generator) -> tuple[int, float, F8]:
 
 
 def plusplus_rows(X: Floats, w: F8, k: int, rng: np.random.Generator) -> NDArray[np.intp]:
-    """Rows of the in-memory ``X`` chosen by greedy k-means++ (one fused kernel)."""
+    """Rows of the in-memory ``X`` chosen by greedy k-means++ (one fused kernel; dense
+    or :class:`fastkmeans._csr.CSRRows`)."""
     n_trials, first_u, trial_u = _trials(k, rng)
     out = np.empty(k, dtype=np.intp)
+    if isinstance(X, _csr.CSRRows):
+        _csr.kmeans_plusplus(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
+        return out
     small = is_small(X.shape[0], X.shape[1] * n_trials, k)
     kernel = kmeans_plusplus_serial if small else kmeans_plusplus
     kernel(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
@@ -232,7 +236,7 @@ def keep_going(r: int, n_cands: int, k: int, pot: float) -> bool:
 
 def first_row_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]) -> Any:
     """Block function: the row where the local target falls on the cumulative weight."""
-    return state, x[weighted_index(w, args["target"])][None, :].copy()
+    return state, x[np.array([weighted_index(w, args["target"])])]
 
 
 def nearest_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]) -> Any:
@@ -244,9 +248,13 @@ def nearest_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]
     cands = args["cands"]
     bounds = _block_bounds(m, args["worker"])
     pot = np.empty(bounds.shape[0] - 1)
-    gemm = _config.use_gemm(d, cands.shape[0])
-    kernel = update_nearest_serial if args["worker"] else update_nearest
-    kernel(x, w, cands, args["mean"], args["first"], gemm, bounds, closest, nearest, pot)
+    if isinstance(x, _csr.CSRRows):
+        _csr.update_nearest(x, w, cands, args["first"], bounds, closest, nearest, pot)
+    else:
+        cands = np.ascontiguousarray(cands)
+        gemm = _config.use_gemm(d, cands.shape[0])
+        kernel = update_nearest_serial if args["worker"] else update_nearest
+        kernel(x, w, cands, args["mean"], args["first"], gemm, bounds, closest, nearest, pot)
     counts = np.bincount(nearest, weights=w, minlength=args["first"] + cands.shape[0])
     return (closest, nearest), np.concatenate([[pot.sum()], counts])
 
@@ -278,7 +286,7 @@ def kmeans_parallel(source: BlockSource, k: int, rng: np.random.Generator) -> Fl
 
     def add(new: Floats, n_before: int) -> tuple[float, F8]:
         nonlocal states
-        args = {**common, "cands": np.ascontiguousarray(new), "first": n_before}
+        args = {**common, "cands": new, "first": n_before}
         states, total = source.map(nearest_task, states, args, reduce=True)
         total = np.asarray(total)
         return float(total[0]), total[1:]
@@ -289,11 +297,13 @@ def kmeans_parallel(source: BlockSource, k: int, rng: np.random.Generator) -> Fl
         r += 1
         args = {"root": root, "r": r, "ell": ell, "pot": pot, "offsets": source.offsets}
         _, rows = source.map(sample_task, states, args)
-        new = np.concatenate(rows)
+        new = _csr.stack(rows)
         if new.shape[0]:
             parts.append(new)
             pot, weights = add(new, n_cands)
             n_cands += new.shape[0]
-    cands = np.ascontiguousarray(np.concatenate(parts))
+    cands = _csr.stack(parts)
+    if not isinstance(cands, _csr.CSRRows):
+        cands = np.ascontiguousarray(cands)
     picked = plusplus_rows(cands, weights, k, rng)
-    return cands[picked].copy()
+    return np.ascontiguousarray(_csr.as_dense(cands[picked]))

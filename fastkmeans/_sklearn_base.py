@@ -87,12 +87,12 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
     def _check_test_data(self, X: ArrayLike) -> NDArray[np.floating]:
         return validate_data(
-            self, X, reset=False, dtype=[np.float64, np.float32], order="C", accept_sparse=False
+            self, X, reset=False, dtype=[np.float64, np.float32], order="C", accept_sparse="csr"
         )
 
     def _check_fit_data(self, X: ArrayLike, reset: bool = True) -> NDArray[np.floating]:
         return validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32], order="C", accept_sparse=False
+            self, X, reset=reset, dtype=[np.float64, np.float32], order="C", accept_sparse="csr"
         )
 
     # ------------------------------------------------------------------ fitted state

@@ -9,7 +9,7 @@ import::
     from fastkmeans.sklearn import KMeans, MiniBatchKMeans
 
 scikit-learn (>= 1.6) is needed for this module only; ``import fastkmeans`` does not
-import it. Sparse input raises ``TypeError`` (convert it with ``.toarray()``).
+import it. Sparse input (CSR, as scikit-learn takes it) is clustered without densifying.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
 )
 
 from ._assign import nearest
+from ._csr import as_rows
 from ._fit import fit_minibatch, start_stream
 from ._sklearn_base import _INT32_MAX, _BaseKMeans, _same_clustering
 from .errors import ConvergenceWarning, warn
@@ -126,7 +127,7 @@ class KMeans(_BaseKMeans):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training instances to cluster. Sparse matrices raise ``TypeError``.
+            Training instances to cluster; a scipy sparse matrix is used as CSR.
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
             The weights for each observation in X.
@@ -326,9 +327,8 @@ class MiniBatchKMeans(_BaseKMeans):
         for _ in range(self._n_init):
             idx = random_state.randint(0, n, self._init_size)
             centers = self._callable_init(X[idx], random_state)
-            inertia = nearest(
-                np.ascontiguousarray(X[valid]), sample_weight[valid].astype(np.float64), centers
-            )[1]
+            weights = sample_weight[valid].astype(np.float64)
+            inertia = nearest(as_rows(X[valid]), weights, centers)[1]
             if best is None or inertia < best_inertia:
                 best, best_inertia = centers, inertia
         assert best is not None
@@ -343,7 +343,7 @@ class MiniBatchKMeans(_BaseKMeans):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training instances to cluster. Sparse matrices raise ``TypeError``.
+            Training instances to cluster; a scipy sparse matrix is used as CSR.
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
             The weights for each observation in X (rows are drawn in proportion).

@@ -226,16 +226,6 @@ def test_more_centers_than_distinct_points_stops_after_one_iteration():
     assert model.n_iter == 1 and model.history.n_reseeded[0] == 0
 
 
-def test_sparse_input_says_it_is_not_supported_yet_and_how_to_convert():
-    sparse = pytest.importorskip("scipy.sparse")
-    X = sparse.random(50, 4, density=0.5, format="csr", random_state=0)
-    with pytest.raises(TypeError, match=r"sparse input is not supported yet.*X\.toarray\(\)"):
-        fk.KMeansParams(2).fit(X)
-    model = fk.KMeansParams(2, seed=0).fit(X.toarray())
-    with pytest.raises(TypeError, match="sparse"):
-        model.predict(X)
-
-
 def test_a_wrong_init_shows_the_value():
     with pytest.raises(fk.KMeansParamsError, match="got 5"):
         fk.KMeansParams(3, init=5)

@@ -122,8 +122,10 @@ def test_same_random_state_same_result(X):
 def test_sklearn_messages_and_warnings(X):
     with pytest.raises(ValueError, match=re.escape("n_samples=3 should be >= n_clusters=5.")):
         KMeans(5).fit(X[:3])
-    with pytest.raises(TypeError, match=r"\.toarray\(\)"):
-        KMeans(2).fit(sp.csr_matrix(X))
+    dense = KMeans(2, random_state=0).fit(X)
+    for matrix in (sp.csr_matrix, sp.bsr_matrix):  # converted to CSR, as scikit-learn does
+        sparse = KMeans(2, random_state=0).fit(matrix(X))
+        np.testing.assert_array_equal(dense.labels_, sparse.labels_)
     km = KMeans(5, random_state=0).fit(X)
     with pytest.raises(ValueError, match="X has 2 features, but KMeans is expecting 4"):
         km.predict(X[:, :2])

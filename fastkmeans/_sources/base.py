@@ -141,6 +141,11 @@ class BlockSource:
         """Mean over features of the per-feature variance (scikit-learn's tol scale)."""
         return float(np.mean(self.var))
 
+    def exact_algorithm(self, algorithm: str) -> str:
+        """The exact algorithm that runs for the ``algorithm`` asked (a source that cannot
+        run it says what runs instead)."""
+        return algorithm
+
     def blas_inside(self, init: Any, gemm: bool) -> bool:
         """Whether kernels call BLAS from parallel regions (hold BLAS to one thread)."""
         return gemm or (isinstance(init, str) and init == "k-means||")

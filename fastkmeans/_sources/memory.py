@@ -38,13 +38,16 @@ class MemorySource(BlockSource):
     ``metric="cosine"``; weights as a float64 array."""
 
     kind = "in-memory data"
+    #: The checked rows of the caller's ``X``, and the same scaled to unit length.
+    prepare = staticmethod(as_float_array)
+    unit_rows = staticmethod(normalize_rows)
 
     def __init__(
         self, X: ArrayLike, sample_weight: ArrayLike | None, cosine: bool, n_clusters: int = 1
     ) -> None:
-        Xa = as_float_array(X)
+        Xa = self.prepare(X)
         check_n_clusters(Xa.shape[0], n_clusters)
-        self.X = normalize_rows(Xa) if cosine else Xa
+        self.X = self.unit_rows(Xa) if cosine else Xa
         self.n, self.d = self.X.shape
         self.dtype = self.X.dtype.type
         self.cosine = cosine
