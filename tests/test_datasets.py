@@ -52,3 +52,14 @@ def test_make_blobs():
     assert X2.dtype == np.float32 and y2.max() == 2
     with pytest.raises(ValueError, match="centers"):
         fk.datasets.make_blobs(10, 2, np.zeros((3, 3)))
+
+
+def test_docstring_corpus_is_real_text_on_the_machine():
+    texts, names = fk.datasets.load_docstrings(["json", "email"])
+    assert len(texts) == len(names) > 50 and len(set(texts)) == len(texts)
+    assert all(len(t) >= 40 for t in texts) and any(n.startswith("json.") for n in names)
+    paragraphs, owners = fk.datasets.load_docstrings(["json"], unit="paragraph")
+    assert len(paragraphs) > len([n for n in names if n.startswith("json")])
+    assert set(owners) <= set(names)
+    with pytest.raises(ValueError, match="unit"):
+        fk.datasets.load_docstrings(["json"], unit="word")
