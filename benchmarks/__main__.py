@@ -1,7 +1,9 @@
 """``python -m benchmarks [--quick] [--only SECTION ...] [--out docs/benchmarks.md]``
 
 Runs every benchmark in this process (scikit-learn and the other peers alongside
-fastkmeans), prints each row as it finishes and writes the Markdown report.
+fastkmeans), prints each row as it finishes and writes the Markdown report. With
+``--only``, the sections run replace theirs in the existing report and the others are
+kept; every section says the machine, date and command it comes from.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ("fixed", "convergence", "algorithms", "outofcore", "minibatch", "dask")
+SECTIONS = ("fixed", "convergence", "algorithms", "outofcore", "minibatch", "dask", "sparse")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -39,6 +41,20 @@ def _table(rows: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(cell(fmt(r.get(c))) for c in cols) + " |" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+def _merge(old: str, new_blocks: dict[str, str]) -> str:
+    """The sections of the report ``old`` (after its header) with those in ``new_blocks``
+    replaced, in their old places, and the new ones appended in ``SECTIONS`` order.
+    Sections are found by their ``<!-- section: name -->`` marker."""
+    kept: list[tuple[str | None, str]] = []
+    for part in old.split("<!-- section: ")[1:]:
+        name, _, body = part.partition(" -->\n")
+        kept.append((name, f"<!-- section: {name} -->\n{body}"))
+    names = {name for name, _ in kept}
+    blocks = [new_blocks.get(name, body) if name else body for name, body in kept]
+    blocks += [new_blocks[n] for n in SECTIONS if n in new_blocks and n not in names]
+    return "\n".join(b.rstrip("\n") + "\n" for b in blocks)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         ("outofcore", "bench_out_of_core"),
         ("minibatch", "bench_minibatch"),
         ("dask", "bench_dask"),
+        ("sparse", "bench_sparse"),
     )
     for name, module in modules:
         if name not in args.only:
@@ -100,9 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     import fastkmeans
 
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
-    parts = [
+    if set(args.only) != set(SECTIONS):
+        command += " --only " + " ".join(args.only)
+    today = datetime.date.today().isoformat()
+    provenance = f"_{cpu_description()}, {args.threads} threads, {today}, `{command}`_\n"
+    header = [
         "# Benchmarks\n",
-        f"Written by `{command}` on {datetime.date.today().isoformat()}.\n",
+        f"Written by `python -m benchmarks` (or `--only` some sections); each section names "
+        f"the machine, date and command it comes from. Last run: `{command}` on {today}.\n",
         f"- machine: {cpu_description()}, Python {platform.python_version()}, "
         f"fastkmeans {fastkmeans.__version__}, scikit-learn {sklearn.__version__}, "
         f"numba {numba.__version__}",
@@ -116,11 +138,15 @@ def main(argv: list[str] | None = None) -> int:
         "inertia is recomputed for every library by one float64 function; the machine is "
         "shared, so read ratios, not absolute times\n",
     ]
-    for title, rows in sections.values():
-        parts += [f"## {title}\n", _table(rows)]
-    text = "\n".join(parts)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
+    new_blocks = {
+        name: f"<!-- section: {name} -->\n## {title}\n\n{provenance}\n{_table(rows)}"
+        for name, (title, rows) in sections.items()
+    }
+    out = Path(args.out)
+    old = out.read_text() if out.exists() else ""
+    text = "\n".join(header) + "\n" + _merge(old, new_blocks)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
     print(f"wrote {args.out}")
     return 0
 

@@ -21,3 +21,18 @@ def test_quick_benchmark_writes_its_report(tmp_path):
     assert "## Fixed work" in text and "## Exact algorithms" in text
     assert "| tutorial 750x2 k=3 |" in text
     assert "fastkmeans lloyd" in text and "sklearn lloyd" in text
+
+
+def test_a_partial_run_keeps_the_other_sections():
+    from benchmarks.__main__ import _merge
+
+    old = (
+        "# Benchmarks\n\nheader\n\n<!-- section: fixed -->\n## Fixed\n\nold fixed\n\n"
+        "<!-- section: dask -->\n## Dask\n\nold dask\n"
+    )
+    new = {"fixed": "<!-- section: fixed -->\n## Fixed\n\nnew fixed\n",
+           "sparse": "<!-- section: sparse -->\n## Sparse\n\nnew sparse\n"}  # fmt: skip
+    text = _merge(old, new)
+    assert "old fixed" not in text and "new fixed" in text and "old dask" in text
+    assert text.index("new fixed") < text.index("old dask") < text.index("new sparse")
+    assert "header" not in text  # the caller writes a fresh header
