@@ -54,9 +54,16 @@ class Stepper:
         self.gemm = _config.use_gemm(d, k)
         self.serial = b * k * d <= _config.SERIAL_MAX_WORK
         self.labels = np.full(b, -1, dtype=np.intp)
-        self.sums = np.empty((n_chunks, k, d))
-        self.wsums = np.empty((n_chunks, k))
-        self.inertia = np.empty(n_chunks)
+        self.shape = (n_chunks, k, d)
+        self.sums: F8 | None = None  # per-chunk sums of dense batches, made when first needed
+
+    def workspaces(self) -> tuple[F8, F8, F8]:
+        """Per-chunk sums (n_chunks, k, d), weight sums and inertia of the dense kernel."""
+        if self.sums is None:
+            self.sums = np.empty(self.shape)
+            self.wsums = np.empty(self.shape[:2])
+            self.inertia = np.empty(self.shape[0])
+        return self.sums, self.wsums, self.inertia
 
     def step(
         self, Xb: Floats, wb: F8, centers: Floats, counts: F8, new_centers: Floats
@@ -66,19 +73,9 @@ class Stepper:
             return _csr.minibatch_step(Xb, wb, centers, self.bounds, self.labels, counts,
                                        new_centers)  # fmt: skip
         kernel = minibatch_step_serial if self.serial else minibatch_step
-        inertia, shift = kernel(
-            Xb,
-            wb,
-            centers,
-            self.bounds,
-            self.gemm,
-            self.labels,
-            self.sums,
-            self.wsums,
-            self.inertia,
-            counts,
-            new_centers,
-        )
+        sums, wsums, chunk_inertia = self.workspaces()
+        inertia, shift = kernel(Xb, wb, centers, self.bounds, self.gemm, self.labels, sums,
+                                wsums, chunk_inertia, counts, new_centers)  # fmt: skip
         return float(inertia), float(shift)
 
 

@@ -233,10 +233,13 @@ def test_no_dense_n_by_d_array_is_made():
     X = sp.csr_matrix((rng.random(nnz) + 0.5, (rng.integers(0, n, nnz), rng.integers(0, d, nnz))),
                       shape=(n, d))  # fmt: skip
     fk.KMeansParams(4, seed=0, max_iter=3).fit(X[:2000])  # compile outside the measurement
-    tracemalloc.start()
-    model = fk.KMeansParams(4, seed=0, max_iter=3).fit(X)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert model.centroids.shape == (4, d)
-    # The CSR arrays (3.6 MB), per-row state and a few (k, d) arrays: far below n x d.
-    assert peak < 40e6, f"peak {peak / 1e6:.0f} MB"
+    fk.MiniBatchKMeansParams(4, seed=0, max_iter=1).fit(X[:5000])
+    for params in (fk.KMeansParams(4, seed=0, max_iter=3),
+                   fk.MiniBatchKMeansParams(4, seed=0, max_iter=2)):  # fmt: skip
+        tracemalloc.start()
+        model = params.fit(X)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert model.centroids.shape == (4, d)
+        # The CSR arrays (3.6 MB), per-row state and a few (k, d) arrays: far below n x d.
+        assert peak < 40e6, f"{type(params).__name__}: peak {peak / 1e6:.0f} MB"
