@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._config import SERIAL_MAX_WORK
 from ._validation import as_float_array, bad_value, normalize_rows, zero_row
 from .kernels import sparse as kernels
 
@@ -173,6 +174,12 @@ def column_stats(rows: CSRRows) -> tuple[F8, F8]:
 
 
 # --------------------------------------------------------------------------- passes
+def small(x: CSRRows, k: int) -> bool:
+    """Rows this few run on the calling thread: nnz x k multiply-adds at most
+    ``_config.SERIAL_MAX_WORK`` (the dense rule, with nnz for n x d)."""
+    return x.nnz * k <= SERIAL_MAX_WORK
+
+
 def center_terms(centers: Floats) -> tuple[Floats, Floats, F8]:
     """What a sparse pass needs of the centers: their transpose (d, k), 0.5 ||c||^2 in
     their dtype and ||c||^2 in float64."""
@@ -191,10 +198,13 @@ def assign(
     ct, half_sq, center_sq = center_terms(centers)
     n_chunks = bounds.shape[0] - 1
     inertia, changed = np.empty(n_chunks), np.empty(n_chunks, dtype=np.intp)
-    kernels.assign(x.data, x.indices, x.indptr, w, centers, ct, half_sq, center_sq, bounds,
-                   labels, inertia, changed)  # fmt: skip
+    serial = small(x, centers.shape[0])
+    kernel = kernels.assign_serial if serial else kernels.assign
+    kernel(x.data, x.indices, x.indptr, w, centers, ct, half_sq, center_sq, bounds, labels,
+           inertia, changed)  # fmt: skip
     if sums is not None:
-        kernels.cluster_sums(x.data, x.indices, x.indptr, w, labels, sums, wsums)
+        kernel = kernels.cluster_sums_serial if serial else kernels.cluster_sums
+        kernel(x.data, x.indices, x.indptr, w, labels, sums, wsums)
     return float(inertia.sum()), int(changed.sum())
 
 
@@ -221,8 +231,8 @@ def minibatch_step(
     the update, sum of squared center moves), as the dense step does."""
     inertia, _ = assign(x, w, centers, labels, bounds, None, None)
     shifts = np.empty(centers.shape[0])
-    kernels.minibatch_update(x.data, x.indices, x.indptr, w, centers, labels, counts,
-                             new_centers, shifts)  # fmt: skip
+    kernel = kernels.minibatch_update_serial if small(x, 1) else kernels.minibatch_update
+    kernel(x.data, x.indices, x.indptr, w, centers, labels, counts, new_centers, shifts)
     return inertia, float(shifts.sum())
 
 
@@ -241,8 +251,10 @@ def kmeans_plusplus(
     """Greedy k-means++ on sparse rows (OUT ``out``, the rows chosen); holds a copy of the
     rows by column while it runs (nnz x 16 bytes)."""
     cptr, crow, cval = by_column(x)
-    kernels.kmeans_plusplus(x.data, x.indices, x.indptr, cptr, crow, cval, x.sq, w, bounds,
-                            first_u, trial_u, out)  # fmt: skip
+    serial = x.shape[0] * trial_u.shape[1] <= SERIAL_MAX_WORK  # a step reads L x n numbers
+    kernel = kernels.kmeans_plusplus_serial if serial else kernels.kmeans_plusplus
+    kernel(x.data, x.indices, x.indptr, cptr, crow, cval, x.sq, w, bounds, first_u, trial_u,
+           out)  # fmt: skip
 
 
 def update_nearest(

@@ -20,6 +20,7 @@ from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
 from .seeding import _best_candidate, _draw_candidates, _first_center
+from .twins import serial_twin
 
 
 # --------------------------------------------------------------------------- primitives
@@ -345,3 +346,10 @@ def update_nearest(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offs
         chunk_pot[c] = _nearest_chunk(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq,
                                       offset, bounds[c], bounds[c + 1], closest,
                                       nearest)  # fmt: skip
+
+
+#: On the calling thread, for small data (no thread start-up, no waiting on a busy core).
+assign_serial = serial_twin(assign)
+cluster_sums_serial = serial_twin(cluster_sums)
+kmeans_plusplus_serial = serial_twin(kmeans_plusplus)
+minibatch_update_serial = serial_twin(minibatch_update)
