@@ -1,21 +1,64 @@
-"""The numbers behind the figures, without Plotly: input checks, the PCA projection, the
-stratified sample of large data, the elbow's bend and silhouette values.
-:mod:`fastkmeans.plot` draws them (and re-exports the public ones)."""
+"""The numbers behind the figures, without Plotly: input checks, the projections (PCA of
+dense data, a truncated SVD of sparse data), the stratified sample of large data, the elbow's
+bend and silhouette values. :mod:`fastkmeans.plot` draws them (and re-exports the public
+ones)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+#: The truncated SVD of sparse data (Halko, Martinsson and Tropp's randomized range finder):
+#: random directions beyond the two drawn, power iterations, and the seed of the Gaussian
+#: test matrix, fixed so that the same matrix always gives the same picture.
+SVD_OVERSAMPLES = 10
+SVD_POWER_ITERATIONS = 4
+SVD_SEED = 0
+
+
+def _is_sparse(X: Any) -> bool:
+    """Whether ``X`` is a scipy sparse matrix or array: the duck test of
+    ``fastkmeans._csr.is_sparse``, repeated here so that figures load neither scipy nor
+    Numba."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
+def _check_sparse(X: Any) -> Any:
+    """A scipy sparse ``X`` as float64 CSR in canonical form (duplicates summed, indices
+    sorted; converted or copied first, so the caller's matrix is never modified); as a dense
+    array when it has at most 3 columns, which it then draws like the dense array."""
+    shape = tuple(X.shape)
+    if len(shape) != 2 or shape[0] == 0 or shape[1] < 2:
+        raise ValueError(
+            f"X must be a 2-D array with at least 1 row and 2 columns, got shape {shape}"
+        )
+    if np.dtype(X.dtype).kind not in "biuf":
+        raise ValueError(f"X must contain real numbers, got dtype {X.dtype}")
+    csr = X.tocsr()
+    if not csr.has_canonical_format:
+        csr = csr.copy() if csr is X else csr
+        csr.sum_duplicates()
+    csr = csr.astype(np.float64, copy=False)
+    if not np.isfinite(csr.data).all():
+        raise ValueError("X contains NaN or infinity")
+    return csr.toarray() if shape[1] <= 3 else csr
+
 
 def _check_points(
     X: ArrayLike, labels: ArrayLike, centroids: ArrayLike | None
-) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64] | None]:
-    Xa = np.asarray(X, dtype=np.float64)
-    if Xa.ndim != 2 or Xa.shape[0] == 0 or Xa.shape[1] < 2:
-        raise ValueError(
-            f"X must be a 2-D array with at least 1 row and 2 columns, got shape {Xa.shape}"
-        )
+) -> tuple[Any, NDArray[np.int64], NDArray[np.float64] | None]:
+    """``X`` as a float64 array (a float64 CSR matrix when it is sparse with d > 3), labels
+    as int64 and centroids as a float64 array, with their shapes checked."""
+    if _is_sparse(X):
+        Xa = _check_sparse(X)
+    else:
+        Xa = np.asarray(X, dtype=np.float64)
+        if Xa.ndim != 2 or Xa.shape[0] == 0 or Xa.shape[1] < 2:
+            raise ValueError(
+                f"X must be a 2-D array with at least 1 row and 2 columns, got shape {Xa.shape}"
+            )
     la = np.asarray(labels)
     if la.shape != (Xa.shape[0],):
         raise ValueError(f"labels must have shape ({Xa.shape[0]},) to match X, got {la.shape}")
@@ -23,7 +66,8 @@ def _check_points(
         raise ValueError(f"labels must be integers, got dtype {la.dtype}")
     ca = None
     if centroids is not None:
-        ca = np.asarray(centroids, dtype=np.float64)
+        dense: Any = centroids.toarray() if _is_sparse(centroids) else centroids  # k x d
+        ca = np.asarray(dense, dtype=np.float64)
         if ca.ndim != 2 or ca.shape[1] != Xa.shape[1]:
             raise ValueError(
                 f"centroids must have shape (k, {Xa.shape[1]}) to match X, got {ca.shape}"
@@ -39,6 +83,62 @@ def _pca(
     ratio = s**2 / max(float((s**2).sum()), np.finfo(float).tiny)
     proj = (X - mean) @ vt[:2].T
     return proj, None if extra is None else (extra - mean) @ vt[:2].T, ratio[:2]
+
+
+def _orth(Y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """An orthonormal basis of the columns of a tall, thin ``Y``, from the eigenvectors of its
+    small Gram matrix, done twice (as CholeskyQR2 does; several times faster than LAPACK's
+    QR of a tall matrix). Directions below 1e-7 of the largest singular value are dropped."""
+    for _ in range(2):
+        w, U = np.linalg.eigh(Y.T @ Y)
+        keep = w > w[-1] * 1e-14
+        Y = Y @ (U[:, keep] / np.sqrt(w[keep]))
+    return Y
+
+
+def _truncated_svd(
+    X: Any, extra: NDArray[np.float64] | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.float64]]:
+    """Rows of a float64 CSR ``X`` (and ``extra``) on its first two right singular vectors,
+    and the share of ``||X||_F^2`` each one holds; X is not centered (centering would make
+    it dense). Randomized SVD (Halko, Martinsson and Tropp 2011, algorithms 4.4 and 5.1):
+    every product is sparse x dense with at most ``2 + SVD_OVERSAMPLES`` columns, so memory
+    is O(nnz + (n + d) * 12). Signs: each direction's largest entry is positive."""
+    n, d = X.shape
+    total = float(np.dot(X.data, X.data))
+    V = np.zeros((d, 2))
+    if total > 0:
+        width = min(2 + SVD_OVERSAMPLES, n, d)
+        rng = np.random.default_rng(SVD_SEED)
+        Q = _orth(np.asarray(X @ rng.standard_normal((d, width))))
+        for _ in range(SVD_POWER_ITERATIONS):
+            Q = _orth(np.asarray(X @ _orth(np.asarray(X.T @ Q))))
+        Bt = np.asarray(X.T @ Q)  # (d, width): (Q^T X)^T, whose SVD approximates X's
+        s2, U = np.linalg.eigh(Bt.T @ Bt)
+        top = np.argsort(s2)[::-1][:2]
+        top = top[s2[top] > 0]
+        V[:, : top.shape[0]] = Bt @ (U[:, top] / np.sqrt(s2[top]))
+        big = np.argmax(np.abs(V), axis=0)
+        V *= np.where(V[big, [0, 1]] < 0, -1.0, 1.0)
+    proj = np.asarray(X @ V)
+    ratio = np.einsum("ij,ij->j", proj, proj) / max(total, np.finfo(float).tiny)
+    return proj, None if extra is None else extra @ V, ratio
+
+
+def _project(
+    X: Any, extra: NDArray[np.float64] | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, list[str]]:
+    """What :func:`fastkmeans.plot.clusters` draws: the points and ``extra`` (centroids) in
+    at most 3 coordinates, and the axis titles. d <= 3: as they are; dense d > 3: their first
+    two principal components; sparse (d > 3): a truncated SVD that never densifies X."""
+    if _is_sparse(X):
+        proj, extra, ratio = _truncated_svd(X, extra)
+        return proj, extra, [f"SVD {i + 1} ({100 * r:.1f}% of the squared norm)"
+                             for i, r in enumerate(ratio)]  # fmt: skip
+    if X.shape[1] > 3:
+        proj, extra, ratio = _pca(X, extra)
+        return proj, extra, [f"PC{i + 1} ({100 * r:.1f}% of variance)" for i, r in enumerate(ratio)]
+    return X, extra, [f"x{i}" for i in range(X.shape[1])]
 
 
 def stratified_sample(labels: ArrayLike, max_points: int, seed: int = 0) -> NDArray[np.intp]:

@@ -15,7 +15,14 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
-from ._plot_data import _check_points, _elbow_index, _pca, silhouette_samples, stratified_sample
+from ._plot_data import (
+    _check_points,
+    _elbow_index,
+    _is_sparse,
+    _project,
+    silhouette_samples,
+    stratified_sample,
+)
 from .model import KMeansModel
 
 __all__ = [
@@ -57,18 +64,24 @@ def clusters(
     *,
     max_points: int | None = MAX_POINTS,
 ) -> go.Figure:
-    """Scatter of ``X`` coloured by cluster: 2-D, 3-D, or a PCA projection for d > 3.
+    """Scatter of ``X`` coloured by cluster: 2-D, 3-D, or a projection for d > 3 (PCA of
+    dense data, a truncated SVD of sparse data).
 
     Parameters
     ----------
-    X : array-like of shape (n, d), d >= 2
-        The points. For d > 3 they are projected on their first two principal components and
-        the axis titles give the share of variance each one explains.
+    X : array-like or scipy sparse matrix or array of shape (n, d), d >= 2
+        The points. For d > 3 dense points are projected on their first two principal
+        components and the axis titles give the share of variance each one explains. Sparse
+        points (CSR, CSC, COO, ... with d > 3) are projected, without centering and without
+        ever making an n x d dense array, on their first two right singular vectors, found by
+        a seeded randomized SVD (every product sparse x dense); the axis titles give the
+        share of the squared Frobenius norm of ``X`` each one holds. The caller's matrix is
+        never modified; sparse ``X`` with d <= 3 is drawn like ``X.toarray()``.
     labels : array-like of shape (n,), int
         Cluster of each point; one trace, colour and legend entry per distinct label, colours
         from :data:`PALETTE`.
     centroids : array-like of shape (k, d), optional
-        Drawn as black crosses (projected like ``X`` when d > 3).
+        Drawn as black crosses (projected with the same directions as ``X`` when d > 3).
     title : str, optional
         Figure title.
     max_points : int or None, keyword-only
@@ -79,12 +92,13 @@ def clusters(
     -------
     plotly.graph_objects.Figure
         WebGL traces (``Scattergl``) in 2-D, ``Scatter3d`` in 3-D; hover shows the row index in
-        ``X``, the coordinates and the cluster.
+        ``X``, the coordinates drawn (projected ones for d > 3) and the cluster.
 
     Raises
     ------
     ValueError
-        When the shapes of ``X``, ``labels`` and ``centroids`` do not fit together.
+        When the shapes of ``X``, ``labels`` and ``centroids`` do not fit together, or sparse
+        ``X`` stores NaN or infinity.
 
     Examples
     --------
@@ -94,14 +108,20 @@ def clusters(
     >>> fig = fk.plot.clusters(X, model.labels, model.centroids)
     >>> len(fig.data), fig.data[0].type
     (4, 'scattergl')
+
+    Sparse data, such as a TF-IDF matrix, is projected with a truncated SVD:
+
+    >>> import scipy.sparse as sp
+    >>> T = sp.random(500, 2000, density=0.01, format="csr", random_state=0)
+    >>> model = fk.KMeansParams(4, metric="cosine", seed=0).fit(T)
+    >>> fig = fk.plot.clusters(T, model.labels, model.centroids)
+    >>> fig.layout.xaxis.title.text
+    'SVD 1 (...% of the squared norm)'
     """
     Xa, la, ca = _check_points(X, labels, centroids)
-    n, d = Xa.shape
-    axis_titles = [f"x{i}" for i in range(min(d, 3))]
-    if d > 3:
-        Xa, ca, ratio = _pca(Xa, ca)
-        axis_titles = [f"PC{i + 1} ({100 * r:.1f}% of variance)" for i, r in enumerate(ratio)]
-        d = 2
+    n = Xa.shape[0]
+    Xa, ca, axis_titles = _project(Xa, ca)
+    d = len(axis_titles)
     rows = np.arange(n)
     note = None
     if max_points is not None and n > max_points:
@@ -230,8 +250,9 @@ def elbow(X: ArrayLike, ks: Iterable[int], *, progress: bool = True, **params: A
 
     Parameters
     ----------
-    X : array-like of shape (n, d)
-        Data, validated once by the first fit.
+    X : array-like or scipy sparse matrix or array of shape (n, d)
+        Data, validated once by the first fit; a sparse matrix is fitted as it is, never
+        densified.
     ks : iterable of int
         Values of k to fit, each >= 1 and <= n; drawn in increasing order.
     progress : bool, keyword-only
@@ -267,7 +288,7 @@ def elbow(X: ArrayLike, ks: Iterable[int], *, progress: bool = True, **params: A
     if "n_clusters" in params:
         raise TypeError("elbow() takes the values of k from ks, not n_clusters")
     fits = [KMeansParams(k, **params) for k in values]  # validates every k before any work
-    Xa = np.asarray(X)
+    Xa = X if _is_sparse(X) else np.asarray(X)
     inertia = np.empty(len(values), dtype=np.float64)
     bar = None
     if progress:
@@ -341,6 +362,11 @@ def silhouette(
     >>> 0.0 < fig.layout.meta["mean"] < 1.0
     True
     """
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
+        raise TypeError(
+            "plot.silhouette needs dense X, got a scipy sparse matrix: pass the dense rows "
+            "of a sample, e.g. X[rows].toarray() with labels[rows]"
+        )
     Xa = np.asarray(X)
     la = np.asarray(labels)
     if Xa.ndim != 2 or la.shape != (Xa.shape[0],):

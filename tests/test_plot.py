@@ -175,6 +175,178 @@ def test_clusters_shape_errors(X, labels, centroids, match) -> None:
         fk.plot.clusters(X, labels, centroids)
 
 
+# --------------------------------------------------------------------------- clusters, sparse
+def _topics(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Dense (500, 300) rows of three topics of unequal size (300, 150, 50 rows): each row a
+    random multiple of its topic's profile over 100 terms, plus weak sparse noise: the top
+    three singular values stand far above the rest, so the randomized SVD is exact up to
+    rounding (on text, whose spectrum decays slowly, it is within about 1e-3)."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(3), [300, 150, 50])
+    D = np.where(rng.random((500, 300)) < 0.02, 0.05 * rng.random((500, 300)), 0.0)
+    for g in range(3):
+        profile = np.where(rng.random(100) < 0.2, rng.random(100), 0.0)
+        rows = truth == g
+        D[rows, 100 * g : 100 * (g + 1)] += rng.uniform(0.5, 1.5, (rows.sum(), 1)) * profile
+    return D, truth
+
+
+def _xy(trace) -> np.ndarray:
+    return np.column_stack([np.asarray(trace.x, float), np.asarray(trace.y, float)])
+
+
+def _drawn(fig, n: int) -> np.ndarray:
+    """The (n, 2) coordinates the figure draws for each row of X (from the hover's row index)."""
+    out = np.full((n, 2), np.nan)
+    for trace in fig.data:
+        if trace.name != "centroids":
+            out[np.asarray(trace.customdata)[:, 0].astype(int)] = _xy(trace)
+    return out
+
+
+def _same_up_to_sign(got: np.ndarray, want: np.ndarray, atol: float) -> None:
+    for j in range(want.shape[1]):
+        sign = 1.0 if got[:, j] @ want[:, j] >= 0 else -1.0
+        np.testing.assert_allclose(got[:, j], sign * want[:, j], atol=atol)
+
+
+def test_clusters_sparse_is_a_truncated_svd() -> None:
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    D, truth = _topics()
+    X = scipy_sparse.csr_matrix(D)
+    C = np.array([D[truth == j].mean(axis=0) for j in range(3)])
+    fig = fk.plot.clusters(X, truth, C)
+    assert [t.type for t in fig.data] == ["scattergl"] * 4
+    _, s, vt = np.linalg.svd(D, full_matrices=False)  # not centered: the sparse projection
+    want = D @ vt[:2].T
+    got = _drawn(fig, D.shape[0])
+    _same_up_to_sign(got, want, atol=1e-6 * np.abs(want).max())
+    share = s[:2] ** 2 / (s**2).sum()
+    for axis, r, i in zip((fig.layout.xaxis, fig.layout.yaxis), share, (1, 2)):
+        assert axis.title.text == f"SVD {i} ({100 * r:.1f}% of the squared norm)"
+    # Centroids with the same directions: each at its cluster's projected mean.
+    for j in range(3):
+        np.testing.assert_allclose(_xy(fig.data[j]).mean(axis=0), _xy(fig.data[3])[j])
+    # Hover: row, projected coordinates and cluster, no raw feature values.
+    hover = fig.data[0].hovertemplate
+    assert "row %{customdata[0]}" in hover and "cluster %{customdata[1]}" in hover
+    assert "SVD 1 (" in hover and "SVD 2 (" in hover
+
+
+def test_clusters_sparse_exact_when_the_range_finder_spans_every_column() -> None:
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X = scipy_sparse.random(200, 9, density=0.3, format="csr", random_state=3)
+    fig = fk.plot.clusters(X, np.arange(200) % 4)
+    D = X.toarray()
+    want = D @ np.linalg.svd(D, full_matrices=False)[2][:2].T
+    _same_up_to_sign(_drawn(fig, 200), want, atol=1e-10)
+
+
+def test_clusters_sparse_every_format_dtype_and_the_callers_matrix_untouched() -> None:
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    D, truth = _topics(seed=1)
+    base = fk.plot.clusters(scipy_sparse.csr_matrix(D), truth)
+    want = _drawn(base, D.shape[0])
+    # A CSR matrix with unsorted indices and every entry stored as two halves: scipy sums them.
+    coo = scipy_sparse.coo_matrix(D)
+    r, c, v = np.r_[coo.row, coo.row], np.r_[coo.col, coo.col], np.r_[coo.data, coo.data] / 2
+    perm = np.random.default_rng(0).permutation(r.shape[0])
+    order = perm[np.argsort(r[perm], kind="stable")]
+    indptr = np.r_[0, np.cumsum(np.bincount(r, minlength=D.shape[0]))]
+    messy = scipy_sparse.csr_matrix((v[order], c[order], indptr), shape=D.shape)
+    before = (messy.data.copy(), messy.indices.copy(), messy.indptr.copy())
+    variants = [
+        scipy_sparse.csr_array(D),
+        scipy_sparse.csc_matrix(D),
+        scipy_sparse.coo_array(D),
+        scipy_sparse.csr_matrix(D.astype(np.float32)),
+    ]
+    for X in variants:
+        rtol = 1e-5 if X.dtype == np.float32 else 1e-9
+        np.testing.assert_allclose(_drawn(fk.plot.clusters(X, truth), 500), want, rtol=rtol,
+                                   atol=rtol * np.abs(want).max())  # fmt: skip
+    assert not messy.has_canonical_format
+    np.testing.assert_allclose(_drawn(fk.plot.clusters(messy, truth), 500), want, atol=1e-9)
+    for a, b in zip(before, (messy.data, messy.indices, messy.indptr)):
+        assert np.array_equal(a, b)
+
+
+def test_clusters_sparse_same_picture_every_call_and_from_a_model() -> None:
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X = scipy_sparse.random(400, 1000, density=0.02, format="csr", random_state=0)
+    model = fk.KMeansParams(4, metric="cosine", seed=0).fit(X)
+    one = fk.plot.clusters(X, model.labels, model.centroids, title="text")
+    two = fk.plot.clusters(X, model.labels, model.centroids, title="text")
+    assert one.to_json() == two.to_json()
+    assert [t.name for t in one.data] == [f"cluster {j}" for j in range(4)] + ["centroids"]
+    assert one.layout.title.text == "text"
+
+
+def test_clusters_sparse_with_few_columns_is_drawn_as_dense(tutorial_data) -> None:
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    labels = np.arange(len(tutorial_data)) % 3
+    for X in (tutorial_data, np.c_[tutorial_data, tutorial_data[:, 0]]):
+        want = fk.plot.clusters(X, labels, X[:3]).to_json()
+        assert fk.plot.clusters(scipy_sparse.csr_matrix(X), labels, X[:3]).to_json() == want
+
+
+def test_clusters_sparse_huge_d_is_never_densified() -> None:
+    import tracemalloc
+
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    n, d = 50_000, 200_000
+    rng = np.random.default_rng(0)
+    nnz = int(n * d * 1e-5)
+    X = scipy_sparse.coo_matrix(
+        (rng.random(nnz), (rng.integers(0, n, nnz), rng.integers(0, d, nnz))), shape=(n, d)
+    )
+    labels = rng.integers(0, 5, n)
+    C = rng.random((5, d))
+    tracemalloc.start()
+    try:
+        fig = fk.plot.clusters(X, labels, C)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    dense = n * d * 8  # 80 GB
+    assert peak < dense / 500, f"peak {peak / 1e6:.0f} MB"
+    assert len(fig.data) == 6 and sum(len(t.x) for t in fig.data[:5]) == n
+    assert fig.layout.xaxis.title.text.startswith("SVD 1 (")
+    assert np.isfinite(_xy(fig.data[5])).all()
+
+
+@pytest.mark.parametrize(
+    ("shape", "labels", "centroids", "match"),
+    [
+        ((5, 1), np.zeros(5, int), None, "2 columns"),
+        ((0, 8), np.zeros(0, int), None, "at least 1 row"),
+        ((5, 8), np.zeros(4, int), None, "labels must have shape"),
+        ((5, 8), np.zeros(5), None, "integers"),
+        ((5, 8), np.zeros(5, int), np.zeros((2, 7)), "centroids must have shape"),
+    ],
+)
+def test_clusters_sparse_shape_errors(shape, labels, centroids, match) -> None:
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(ValueError, match=match):
+        fk.plot.clusters(scipy_sparse.csr_matrix(shape), labels, centroids)
+
+
+def test_clusters_sparse_refuses_nan() -> None:
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X = scipy_sparse.random(10, 8, density=0.5, format="csr", random_state=0)
+    X.data[3] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        fk.plot.clusters(X, np.zeros(10, int))
+
+
+def test_elbow_takes_sparse_data() -> None:
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    D, _ = _topics()
+    fig = fk.plot.elbow(scipy_sparse.csr_matrix(D), [1, 2, 3], seed=0, progress=False)
+    want = [fk.KMeansParams(k, seed=0).fit(D).inertia for k in (1, 2, 3)]
+    np.testing.assert_allclose(fig.layout.meta["inertia"], want, rtol=1e-6)
+
+
 # --------------------------------------------------------------------------- convergence
 def test_convergence(tutorial_model) -> None:
     fig = fk.plot.convergence(tutorial_model)
@@ -282,3 +454,10 @@ def test_docstring_examples_run() -> None:
 
     result = doctest.testmod(fastkmeans.plot, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 10 and result.failed == 0
+
+
+def test_silhouette_refuses_sparse_input_clearly():
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(50, 4, density=0.5, format="csr", random_state=0)
+    with pytest.raises(TypeError, match=r"dense X.*toarray\(\)"):
+        fk.plot.silhouette(X, np.zeros(50, dtype=int))
