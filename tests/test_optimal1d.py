@@ -180,6 +180,15 @@ def test_offset_data_keep_their_digits():
     assert m.inertia == pytest.approx(optimal(4).fit(X - 1e8).inertia, rel=1e-6)
 
 
+@pytest.mark.parametrize("scale", [2.0**500, 2.0**-500, 2.0**-600])
+def test_huge_and_tiny_values_are_clustered_alike(scale):
+    X = np.random.default_rng(9).standard_normal((300, 1))
+    a, b = optimal(5).fit(X), fit_quiet(optimal(5), X * scale)
+    np.testing.assert_allclose(b.centroids / scale, a.centroids, rtol=1e-12)
+    if scale > 2.0**-510:  # below, squared distances underflow in the final assignment
+        np.testing.assert_array_equal(a.labels, b.labels)
+
+
 def test_same_result_for_any_thread_count():
     X = np.random.default_rng(5).standard_normal((5000, 1))
     a, b = optimal(16, n_threads=1).fit(X), optimal(16, n_threads=2).fit(X)

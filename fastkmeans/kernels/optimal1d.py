@@ -18,10 +18,12 @@ value at the widest level whatever k. The halves of every level are independent 
 (two at the top, four below, ...), which run in parallel.
 
 Prefix sums are taken in float64 around the mean of each sub-problem (fewer cancelled
-digits than around zero).
+digits than around zero), scaled by a power of two to unit spread.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit, prange
@@ -58,20 +60,26 @@ def prefix_moments(v, w, lo, hi, reverse, T):
     """IN v (u,) f8 sorted values, w (u,) f8 weights > 0, the range lo..hi-1, reverse
     (bool); OUT T (>= hi-lo+1, 4) f8: rows 0..L of prefix sums of w, w y, w y^2 with
     y = v - (the weighted mean of the range), over the range in increasing order (or
-    decreasing with ``reverse``). Column 3 is left to the layers."""
+    decreasing with ``reverse``), scaled by the power of two that brings the largest
+    ``|y|`` into [0.5, 1) (squares neither overflow nor underflow; costs in one range all
+    scale alike). Column 3 is left to the layers."""
     total = 0.0
     wsum = 0.0
     for i in range(lo, hi):
         total += w[i] * v[i]
         wsum += w[i]
     center = total / wsum
+    spread = 0.0
+    for i in range(lo, hi):
+        spread = max(spread, abs(v[i] - center))
+    scale = math.ldexp(1.0, -math.frexp(spread)[1]) if spread > 0 else 1.0
     T[0, 0] = 0.0
     T[0, 1] = 0.0
     T[0, 2] = 0.0
     L = hi - lo
     for t in range(L):
         i = hi - 1 - t if reverse else lo + t
-        y = v[i] - center
+        y = (v[i] - center) * scale
         wy = w[i] * y
         T[t + 1, 0] = T[t, 0] + w[i]
         T[t + 1, 1] = T[t, 1] + wy
