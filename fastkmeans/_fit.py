@@ -73,7 +73,7 @@ def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KM
     """Fit k-means as described by ``params``; see :meth:`KMeansParams.fit`."""
     source = open_checked(params, X, sample_weight)
     if params.algorithm == "optimal":
-        with thread_limit(params.n_threads):
+        with thread_limit(params.n_threads, single_thread_blas=True):  # BLAS in the last pass
             best = optimal_run(params, source)
         return to_model(params, best.centers, best.labels, best.inertia, best.n_iter,
                         best.stop_reason, best.history, best.weights)  # fmt: skip
