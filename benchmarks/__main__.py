@@ -18,7 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ("fixed", "convergence", "algorithms", "outofcore", "minibatch", "dask", "sparse")
+SECTIONS = (
+    "fixed", "convergence", "algorithms", "outofcore", "minibatch", "dask", "sparse", "optimal",
+)  # fmt: skip
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -101,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         ("minibatch", "bench_minibatch"),
         ("dask", "bench_dask"),
         ("sparse", "bench_sparse"),
+        ("optimal", "bench_optimal1d"),
     )
     for name, module in modules:
         if name not in args.only:

@@ -1,7 +1,8 @@
 """The driver: open a source -> n_init runs (seed, loop) -> the best run -> a model.
 
 One path for every kind of data and both loops: :func:`fit` (full batch) and
-:func:`fit_minibatch`. Loops here run over runs, never over samples.
+:func:`fit_minibatch`; ``algorithm="optimal"`` takes the exact one-feature solver of
+:mod:`._optimal1d` instead of the runs. Loops here run over runs, never over samples.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _minibatch
 from ._assign import Planner
 from ._lloyd import RunResult, lloyd
+from ._optimal1d import optimal_run
 from ._seeding import initial_centers, run_generators
 from ._sources import BlockSource, open_source
 from ._threads import thread_limit
@@ -70,6 +72,11 @@ def progress(params: Any, total: int, desc: str) -> Iterator[Any]:
 def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KMeansModel:
     """Fit k-means as described by ``params``; see :meth:`KMeansParams.fit`."""
     source = open_checked(params, X, sample_weight)
+    if params.algorithm == "optimal":
+        with thread_limit(params.n_threads, single_thread_blas=True):  # BLAS in the last pass
+            best = optimal_run(params, source)
+        return to_model(params, best.centers, best.labels, best.inertia, best.n_iter,
+                        best.stop_reason, best.history, best.weights)  # fmt: skip
     n_init = runs_for(params)
     tol = params.tol * source.mean_variance if params.tol else 0.0
     k = params.n_clusters

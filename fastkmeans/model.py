@@ -84,9 +84,10 @@ class KMeansModel:
         Iterations of the winning run (for mini-batch models: passes over the data).
     converged : bool
         Whether the winning run stopped before ``max_iter``.
-    stop_reason : {"strict", "tol", "max_iter", "no_improvement"}
+    stop_reason : {"strict", "tol", "max_iter", "no_improvement", "optimal"}
         Why the winning run stopped: no label changed, centroid shift within tolerance,
-        iteration budget spent, or (mini-batch only) no improvement of the smoothed inertia.
+        iteration budget spent, (mini-batch only) no improvement of the smoothed inertia,
+        or (``algorithm="optimal"``, no iterations) the exact optimum was computed.
     history : FitHistory
         Per-iteration record of the winning run; for mini-batch models one entry per step,
         with ``labels_changed`` set to -1 (not tracked).
@@ -287,7 +288,7 @@ _FILE_ARRAYS = (
     "cluster_weights",
     *(f"history_{f}" for f in ("inertia", "center_shift", "labels_changed", "n_reseeded")),
 )
-_STOP_REASONS = ("strict", "tol", "max_iter", "no_improvement")
+_STOP_REASONS = ("strict", "tol", "max_iter", "no_improvement", "optimal")
 
 
 def _check_file(name: str, z: dict[str, NDArray[Any]], params: Any) -> None:

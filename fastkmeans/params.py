@@ -20,7 +20,7 @@ InitName = Literal["k-means++", "random", "k-means||"]
 Seed = int | np.random.Generator | None
 
 INIT_NAMES = ("k-means++", "random", "k-means||")
-ALGORITHMS = ("auto", "lloyd", "hamerly", "yinyang")
+ALGORITHMS = ("auto", "lloyd", "hamerly", "yinyang", "optimal")
 METRICS = ("euclidean", "cosine")
 
 
@@ -154,12 +154,18 @@ class KMeansParams(_ParamsMixin):
         Relative tolerance: a run has converged when the sum of squared centroid shifts is
         at most ``tol`` times the mean per-feature variance of X. A run also stops, strictly
         converged, when no label changes.
-    algorithm : {"auto", "lloyd", "hamerly", "yinyang"}
-        The exact algorithm; every choice gives Lloyd's result from the same start (up to
-        rounding in near-ties). Hamerly keeps two distance bounds per point, Yinyang one
-        upper bound and one lower bound per group of centers (k / 10 groups, capped in
-        memory); both skip most distance computations once clusters settle. "auto" picks
-        by the shape of the data.
+    algorithm : {"auto", "lloyd", "hamerly", "yinyang", "optimal"}
+        The exact algorithm; every choice but "optimal" gives Lloyd's result from the same
+        start (up to rounding in near-ties). Hamerly keeps two distance bounds per point,
+        Yinyang one upper bound and one lower bound per group of centers (k / 10 groups,
+        capped in memory); both skip most distance computations once clusters settle.
+        "auto" picks one of these three by the shape of the data. "optimal" (one-feature
+        data only, ``metric="euclidean"``) returns the exact global optimum of the
+        weighted objective by a dynamic programme after a sort, in O(k u) time and O(n)
+        memory for u distinct values; ``init``, ``n_init``, ``max_iter``, ``tol``,
+        ``seed`` and ``progress`` play no part, the model has ``n_iter=0``,
+        ``stop_reason="optimal"``, an empty history and centroids in ascending order.
+        "auto" never picks it.
     metric : {"euclidean", "cosine"}
         ``"cosine"`` is spherical k-means: rows scaled to unit length, unit centroids.
     seed : int, numpy.random.Generator or None
@@ -205,6 +211,12 @@ class KMeansParams(_ParamsMixin):
         set_(self, "tol", _check_tol(self.tol))
         set_(self, "algorithm", _check_choice("algorithm", self.algorithm, ALGORITHMS))
         set_(self, "metric", _check_choice("metric", self.metric, METRICS))
+        if self.algorithm == "optimal" and self.metric == "cosine":
+            raise KMeansParamsError(
+                "metric",
+                "'cosine' with algorithm='optimal' is degenerate: one-feature rows scaled "
+                "to unit length are all -1 or +1; use metric='euclidean'",
+            )
         set_(self, "seed", _check_seed(self.seed))
         if self.n_threads is not None:
             set_(self, "n_threads", _check_int("n_threads", self.n_threads, 1))

@@ -232,6 +232,7 @@ def convergence(model: KMeansModel) -> go.Figure:
         "strict": "no label changed",
         "tol": f"centroid shift within tol = {model.params.tol:g} (relative)",
         "max_iter": f"reached max_iter = {model.params.max_iter} without converging",
+        "optimal": "the exact optimum (algorithm='optimal', no iterations)",
     }
     reason = reasons.get(model.stop_reason, model.stop_reason)
     fig.update_layout(

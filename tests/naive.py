@@ -149,3 +149,28 @@ def minibatch_step(X, w, C, counts):
             new[j] = (C64[j] * counts[j] + (w[m, None] * X64[m]).sum(axis=0)) / (counts[j] + ws)
             counts[j] += ws
     return new, counts, batch_inertia, labels
+
+
+def optimal_1d(x: np.ndarray, k: int, w: np.ndarray | None = None) -> float:
+    """The least weighted k-means cost of the values ``x`` in ``k`` clusters: the O(k n^2)
+    dynamic programme over the sorted values (each cluster of an optimal one-feature
+    clustering is a run of consecutive sorted values), every interval's cost computed
+    directly from its mean. ``D[m][e]``: the first ``e`` values in ``m`` non-empty runs."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    w = np.ones(len(x)) if w is None else np.asarray(w, dtype=np.float64)
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    n = len(x)
+    cost = np.zeros((n + 1, n + 1))
+    for s in range(n):
+        for e in range(s + 1, n + 1):
+            ws = w[s:e]
+            if ws.sum() > 0:
+                mean = (ws * x[s:e]).sum() / ws.sum()
+                cost[s, e] = (ws * (x[s:e] - mean) ** 2).sum()
+    D = np.full((k + 1, n + 1), np.inf)
+    D[0, 0] = 0.0
+    for m in range(1, k + 1):
+        for e in range(m, n + 1):
+            D[m, e] = min(D[m - 1, s] + cost[s, e] for s in range(m - 1, e))
+    return float(D[k, n])

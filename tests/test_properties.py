@@ -151,7 +151,7 @@ def _legal(field, value):
     if field == "progress":
         return isinstance(value, bool)
     if field == "algorithm":
-        return value in ("auto", "lloyd", "hamerly", "yinyang")
+        return value in ("auto", "lloyd", "hamerly", "yinyang", "optimal")
     if field == "metric":
         return value in ("euclidean", "cosine")
     if field == "init":
