@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._assign import Planner
+from ._csr import as_dense
 from ._lloyd import RunResult
 from ._sources.base import BlockSource
 from .errors import warn
@@ -28,8 +29,9 @@ F8 = NDArray[np.float64]
 
 
 def column_task(x: Any, w: F8, state: Any, offset: int, args: dict[str, Any]) -> Any:
-    """The block's one feature as float64 (a block function, see :mod:`._sources.base`)."""
-    return state, np.array(x[:, 0], dtype=np.float64)
+    """The block's one feature as float64 (a block function, see :mod:`._sources.base`);
+    sparse rows give their dense column (n numbers: one feature)."""
+    return state, np.array(as_dense(x)[:, 0], dtype=np.float64)
 
 
 def check_optimal(params: Any, source: BlockSource) -> None:

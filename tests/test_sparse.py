@@ -243,3 +243,12 @@ def test_no_dense_n_by_d_array_is_made():
         assert model.centroids.shape == (4, d)
         # The CSR arrays (3.6 MB), per-row state and a few (k, d) arrays: far below n x d.
         assert peak < 40e6, f"{type(params).__name__}: peak {peak / 1e6:.0f} MB"
+
+
+def test_optimal_on_a_sparse_column_is_the_dense_optimum():
+    X = sp.random(500, 1, density=0.5, format="csr", random_state=0)
+    a = fk.KMeansParams(4, algorithm="optimal").fit(X)
+    b = fk.KMeansParams(4, algorithm="optimal").fit(X.toarray())
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.centroids, b.centroids)
+    assert a.inertia == pytest.approx(b.inertia, rel=1e-12) and a.stop_reason == "optimal"
