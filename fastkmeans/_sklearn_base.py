@@ -39,6 +39,11 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
     _model: KMeansModel
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR, as scikit-learn's own KMeans takes it
+        return tags
+
     # ------------------------------------------------------------------ checks
     def _check_params_vs_input(self, X: NDArray[np.floating], default_n_init: int) -> None:
         if X.shape[0] < self.n_clusters:

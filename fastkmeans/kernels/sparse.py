@@ -129,7 +129,7 @@ def assign(data, indices, indptr, w, centers, centers_t, half_sq, center_sq, bou
                                               labels, dots)  # fmt: skip
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _by_cluster(labels, k):
     """IN labels (n,) in 0..k-1. Returns (order (n,) intp, starts (k+1,) intp): the rows of
     cluster j are order[starts[j]:starts[j+1]], in increasing row order."""
@@ -222,7 +222,7 @@ def minibatch_update(data, indices, indptr, w, centers, labels, counts, new_cent
 
 
 # --------------------------------------------------------------------------- seeding
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def by_column(indices, indptr, n_cols, cptr, crow, cval, data):
     """IN indices, indptr (n+1,), n_cols, data; OUT cptr (n_cols+1,) intp, crow (nnz,)
     intp, cval (nnz,) f8: the same matrix by column (CSC), rows in increasing order."""
