@@ -200,8 +200,8 @@ def assign(
     inertia, changed = np.empty(n_chunks), np.empty(n_chunks, dtype=np.intp)
     serial = small(x, centers.shape[0])
     kernel = kernels.assign_serial if serial else kernels.assign
-    kernel(x.data, x.indices, x.indptr, w, centers, ct, half_sq, center_sq, bounds, labels,
-           inertia, changed)  # fmt: skip
+    kernel(x.data, x.indices, x.indptr, w, ct, half_sq, center_sq, bounds, labels, inertia,
+           changed)  # fmt: skip
     if sums is not None:
         kernel = kernels.cluster_sums_serial if serial else kernels.cluster_sums
         kernel(x.data, x.indices, x.indptr, w, labels, sums, wsums)

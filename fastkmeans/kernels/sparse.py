@@ -52,6 +52,19 @@ def _argmin_half(half_sq, dots):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _sq_dist_t(data, indices, lo, hi, centers_t, j, center_sq):
+    """As :func:`_sq_dist` from the transposed centers (d,k): the entries it reads sit in
+    the cache lines the row's dot products just loaded. The same numbers, so the same
+    result."""
+    s = center_sq[j]
+    for p in range(lo, hi):
+        c = np.float64(centers_t[indices[p], j])
+        t = np.float64(data[p]) - c
+        s += t * t - c * c
+    return max(s, 0.0)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _sq_dist(data, indices, lo, hi, centers, j, center_sq):
     """IN a row's entries lo..hi, centers (k,d), center j, center_sq (k,) f8 ||c||^2.
     Returns ||x - c_j||^2 from differences in float64 (never below zero)."""
@@ -97,8 +110,8 @@ def column_mean_var(data, indices, n, mean, var):
 
 # --------------------------------------------------------------------------- Lloyd
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _assign_rows(data, indices, indptr, w, centers, centers_t, half_sq, center_sq, lo, hi,
-                 labels, dots):  # fmt: skip
+def _assign_rows(data, indices, indptr, w, centers_t, half_sq, center_sq, lo, hi, labels,
+                 dots):  # fmt: skip
     """IN rows lo..hi and the centers as :func:`assign`; INOUT labels; workspace dots (k,).
     Returns (weighted inertia, labels changed) of the rows."""
     s = 0.0
@@ -110,23 +123,23 @@ def _assign_rows(data, indices, indptr, w, centers, centers_t, half_sq, center_s
         if labels[i] != j:
             moved += 1
             labels[i] = j
-        s += w[i] * _sq_dist(data, indices, a, b, centers, j, center_sq)
+        s += w[i] * _sq_dist_t(data, indices, a, b, centers_t, j, center_sq)
     return s, moved
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def assign(data, indices, indptr, w, centers, centers_t, half_sq, center_sq, bounds,
-           labels, inertia, changed):  # fmt: skip
-    """IN data, indices, indptr (n+1,): the rows; w (n,) f8, centers (k,d), centers_t (d,k)
-    its transpose, half_sq (k,) 0.5 ||c||^2 in the centers' dtype, center_sq (k,) f8
+def assign(data, indices, indptr, w, centers_t, half_sq, center_sq, bounds, labels, inertia,
+           changed):  # fmt: skip
+    """IN data, indices, indptr (n+1,): the rows; w (n,) f8, centers_t (d,k) the centers
+    transposed, half_sq (k,) 0.5 ||c||^2 in the centers' dtype, center_sq (k,) f8
     ||c||^2, bounds (n_chunks+1,); INOUT labels (n,) intp; OUT inertia (n_chunks,) f8,
     changed (n_chunks,) intp: per chunk, the weighted inertia and the labels changed."""
-    k = centers.shape[0]
+    k = centers_t.shape[1]
     for c in prange(bounds.shape[0] - 1):
         dots = np.empty(k, dtype=centers_t.dtype)
-        inertia[c], changed[c] = _assign_rows(data, indices, indptr, w, centers, centers_t,
-                                              half_sq, center_sq, bounds[c], bounds[c + 1],
-                                              labels, dots)  # fmt: skip
+        inertia[c], changed[c] = _assign_rows(data, indices, indptr, w, centers_t, half_sq,
+                                              center_sq, bounds[c], bounds[c + 1], labels,
+                                              dots)  # fmt: skip
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
