@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _minibatch
 from ._assign import Planner
+from ._constrained import size_limits
 from ._lloyd import RunResult, lloyd
 from ._seeding import initial_centers, run_generators
 from ._sources import BlockSource, open_source
@@ -70,10 +71,11 @@ def progress(params: Any, total: int, desc: str) -> Iterator[Any]:
 def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KMeansModel:
     """Fit k-means as described by ``params``; see :meth:`KMeansParams.fit`."""
     source = open_checked(params, X, sample_weight)
+    sizes = size_limits(params, source, sample_weight)  # None without size limits
     n_init = runs_for(params)
     tol = params.tol * source.mean_variance if params.tol else 0.0
     k = params.n_clusters
-    planner = Planner(params.algorithm, source.n, source.d, k, source.dtype, source.mean)
+    planner = Planner(params.algorithm, source.n, source.d, k, source.dtype, source.mean, sizes)
     best: RunResult | None = None
     blas = source.blas_inside(params.init, planner.gemm)
     with (
