@@ -44,8 +44,10 @@ Floats = NDArray[np.floating]
 
 #: Rows of a level below which no coarser subsample is solved first ...
 MIN_LEVEL_ROWS = 1024
-#: ... and the stride of the subsample (every LEVEL_STRIDE-th row).
+#: ... the stride of the subsample (every LEVEL_STRIDE-th row) ...
 LEVEL_STRIDE = 8
+#: ... and the share of samples outside the limits from which it is tried (1/256).
+OUTSIDE_SHARE = 256
 #: Most entries each arc heap keeps, and the bytes all of them may take (16 k^2 per entry).
 HEAP_CAP = 32
 HEAP_BYTES = 64 * 2**20
@@ -108,18 +110,39 @@ def heap_capacity(k: int) -> int:
     return max(4, min(HEAP_CAP, HEAP_BYTES // (16 * k * k)))
 
 
+def _labels(cost: F8, prices: F8, serial: bool) -> NDArray[np.intp]:
+    labels = np.empty(cost.shape[0], dtype=np.intp)
+    (price_labels_serial if serial else price_labels)(cost, prices, labels)
+    return labels
+
+
+def _outside(labels: NDArray[np.intp], k: int, size_min: int, size_max: int) -> int:
+    """How many samples the cluster sizes of ``labels`` lie outside the limits."""
+    sizes = np.bincount(labels, minlength=k)
+    return int(np.maximum(sizes - size_max, 0).sum() + np.maximum(size_min - sizes, 0).sum())
+
+
 def solve(cost: F8, size_min: int, size_max: int, prices: F8, serial: bool) -> NDArray[np.intp]:
     """Labels of least total ``cost`` (n, k) with every cluster size in
     ``[size_min, size_max]``; ``prices`` (k + 1,) INOUT: the warm start on entry, the
-    optimal prices of this problem on exit (shifted so that the slack node's is 0)."""
+    optimal prices of this problem on exit (shifted so that the slack node's is 0).
+
+    When the warm start leaves more than 1/:data:`OUTSIDE_SHARE` of the samples outside
+    the limits (always at the first pass of a run), the problem on every
+    :data:`LEVEL_STRIDE`-th row is solved first, from the same warm start, and its
+    prices are kept if they leave fewer outside."""
     n, k = cost.shape
-    if n // LEVEL_STRIDE >= MIN_LEVEL_ROWS:
+    labels = _labels(cost, prices, serial)
+    outside = _outside(labels, k, size_min, size_max)
+    if outside > n // OUTSIDE_SHARE and n // LEVEL_STRIDE >= MIN_LEVEL_ROWS:
         sub = np.ascontiguousarray(cost[::LEVEL_STRIDE])
         m = sub.shape[0]
-        solve(sub, size_min * m // n, -(-size_max * m // n), prices, serial)
+        coarse = prices.copy()
+        solve(sub, size_min * m // n, -(-size_max * m // n), coarse, serial)
         del sub
-    labels = np.empty(n, dtype=np.intp)
-    (price_labels_serial if serial else price_labels)(cost, prices, labels)
+        trial = _labels(cost, coarse, serial)
+        if _outside(trial, k, size_min, size_max) < outside:
+            labels, prices[:] = trial, coarse
     flows, lists, arcs, order, starts = flow_start(
         cost, size_min, size_max, prices, labels, heap_capacity(k)
     )
