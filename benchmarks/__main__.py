@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ("fixed", "convergence", "algorithms", "outofcore", "minibatch", "dask")
+SECTIONS = ("fixed", "convergence", "algorithms", "outofcore", "minibatch", "dask", "constrained")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         ("outofcore", "bench_out_of_core"),
         ("minibatch", "bench_minibatch"),
         ("dask", "bench_dask"),
+        ("constrained", "bench_constrained"),
     )
     for name, module in modules:
         if name not in args.only:
