@@ -50,7 +50,7 @@ def test_assignment_step_equals_the_0_1_program(seed, serial, monkeypatch):
         prices = np.zeros(k + 1) if trial % 2 == 0 else rng.normal(size=k + 1)
         if trial % 4 == 1:
             prices[:k] = prices[k]  # at the slack node's price: slack arcs pre-filled
-        monkeypatch.setattr(_constrained, "HEAP_CAP", 4 if trial % 3 == 0 else 32)
+        monkeypatch.setattr(_constrained, "HEAP_CAP", 1 if trial % 3 == 0 else 32)
         monkeypatch.setattr(_constrained, "MIN_LEVEL_ROWS", 4 if trial % 4 == 0 else 1024)
         labels = _constrained.solve(cost, lo, hi, prices, serial)
         sizes = np.bincount(labels, minlength=k)

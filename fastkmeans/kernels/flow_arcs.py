@@ -133,7 +133,7 @@ def refill(cost, lists, arcs, a):
     low = np.empty(k, dtype=np.intp)
     m = 0
     for b in range(k):
-        if b != a and (need[a, b] or hn[a, b] < arcs[0].shape[2] // 4):
+        if b != a and (need[a, b] or hn[a, b] < arcs[0].shape[2] // 2):
             low[m] = b
             m += 1
     count = 0
