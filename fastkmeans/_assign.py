@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _config, _csr
+from ._constrained import assign_sizes
 from .kernels.distances import assigned_sq_distances, assigned_sq_distances_serial
 from .kernels.hamerly import center_half_gaps, hamerly_step, hamerly_step_serial
 from .kernels.lloyd import (
@@ -100,8 +101,9 @@ def group_centers(centers: F8, t: int, n_iter: int = 5) -> NDArray[np.intp]:
 class Plan:
     """What one assignment pass needs that depends on the centers only.
 
-    ``kind`` is ``"lloyd"``, ``"hamerly"`` or ``"yinyang"``; ``scan`` and ``bound`` are the
-    bounded kernels' tuples (None for Lloyd); ``n_groups`` is Yinyang's bound width.
+    ``kind`` is ``"lloyd"``, ``"hamerly"``, ``"yinyang"`` or ``"constrained"``; ``scan``
+    and ``bound`` are the bounded kernels' tuples (None for Lloyd); ``n_groups`` is
+    Yinyang's bound width; ``sizes`` the ``(size_min, size_max)`` of a constrained pass.
     """
 
     centers: Floats
@@ -112,16 +114,28 @@ class Plan:
     scan: tuple[Any, ...] | None = None
     bound: tuple[Any, ...] | None = None
     n_groups: int = 0
+    sizes: tuple[int, int] | None = None
 
 
 class Planner:
     """One run's view of its centers: picks the kernel of each pass and keeps the state of
-    the bounds that lives on the driver (the centers they refer to, Yinyang's groups)."""
+    the bounds that lives on the driver (the centers they refer to, Yinyang's groups).
+    With ``sizes`` (``(size_min, size_max)``) every pass is the constrained assignment."""
 
-    def __init__(self, algorithm: str, n: int, d: int, k: int, dtype: Any, mean: F8) -> None:
+    def __init__(
+        self,
+        algorithm: str,
+        n: int,
+        d: int,
+        k: int,
+        dtype: Any,
+        mean: F8,
+        sizes: tuple[int, int] | None = None,
+    ) -> None:
         self.n, self.k = n, k
-        self.kind = resolve_algorithm(algorithm, n, d, k)
-        self.gemm = not is_small(n, d, k) and _config.use_gemm(d, k)
+        self.sizes = sizes
+        self.kind = "constrained" if sizes else resolve_algorithm(algorithm, n, d, k)
+        self.gemm = self.kind != "constrained" and not is_small(n, d, k) and _config.use_gemm(d, k)
         self.dtype = np.dtype(dtype)
         self.mean = (mean if self.gemm else np.zeros(d)).astype(self.dtype)
         self.slack = 1e-4 if self.dtype == np.float32 else 1e-10
@@ -139,12 +153,20 @@ class Planner:
         self.last_changed = changed
 
     def lloyd(self, centers: Floats, accumulate: bool) -> Plan:
-        """A plain Lloyd pass (the final assignment, prediction)."""
+        """A plain Lloyd pass (prediction)."""
         return Plan(centers, "lloyd", accumulate, self.gemm, self.mean)
+
+    def final(self, centers: Floats) -> Plan:
+        """The final assignment of a run: Lloyd's, or the constrained one."""
+        if self.kind == "constrained":
+            return Plan(centers, "constrained", False, False, self.mean, sizes=self.sizes)
+        return self.lloyd(centers, False)
 
     def plan(self, centers: Floats) -> Plan:
         """The next accumulating pass. Hamerly and Yinyang start from Lloyd: their bounds
         are set (one full scan) once few labels still change, and kept from then on."""
+        if self.kind == "constrained":
+            return Plan(centers, "constrained", True, False, self.mean, sizes=self.sizes)
         bounded = self.kind in ("hamerly", "yinyang") and (
             self.bounded_by is not None or self.last_changed <= _config.HAMERLY_SWITCH * self.n
         )
@@ -181,11 +203,13 @@ class Planner:
 
 # --------------------------------------------------------------------------- blocks
 class RowState:
-    """Per-row state of one block for one run: labels, and the bounds once they are set.
-    In this process it also keeps the block's kernel workspaces between passes."""
+    """Per-row state of one block for one run: labels, the bounds once they are set, and
+    the cluster prices of the constrained assignment (its warm start). In this process
+    it also keeps the block's kernel workspaces between passes."""
 
     def __init__(self, m: int) -> None:
         self.labels = np.full(m, -1, dtype=np.intp)
+        self.prices: F8 | None = None
         self.upper: F8 | None = None
         self.lower: F8 | None = None  # (m,) for Hamerly, (m, groups) for Yinyang
         self.scanned = m  # rows whose distances to every center the last pass computed
@@ -211,6 +235,7 @@ class RowState:
         """A copy of the labels and bounds (no workspaces)."""
         out = RowState(0)
         out.labels = self.labels.copy()
+        out.prices = None if self.prices is None else self.prices.copy()
         out.upper = None if self.upper is None else self.upper.copy()
         out.lower = None if self.lower is None else self.lower.copy()
         out.scanned = self.scanned
@@ -279,6 +304,12 @@ def assign_block(
             (lloyd_gemm_serial if serial else lloyd_gemm)(X, w, centers, plan.mean, *args)
         else:
             (lloyd_direct_serial if serial else lloyd_direct)(X, w, centers, *args)
+        state.scanned = m
+    elif plan.kind == "constrained":
+        assert plan.sizes is not None
+        changed[:] = 0
+        changed[0] = assign_sizes(X, w, centers, plan.sizes, state, bounds,
+                                  (sums, wsums, inertia), plan.accumulate, serial)  # fmt: skip
         state.scanned = m
     else:
         state.bounds_for(plan)
@@ -350,15 +381,22 @@ def farthest_block(
 
 
 def nearest(
-    X: Floats, w: F8, centers: Floats, worker: bool = False
+    X: Floats,
+    w: F8,
+    centers: Floats,
+    worker: bool = False,
+    sizes: tuple[int, int] | None = None,
 ) -> tuple[NDArray[np.int64], float]:
     """Labels of the nearest center for the rows of ``X`` and their weighted inertia (the
-    exact float64 sum): prediction, as the final assignment of a fit computes it."""
+    exact float64 sum): prediction, as the final assignment of a fit computes it. With
+    ``sizes`` the constrained assignment under those limits instead."""
     n, d = X.shape
     k = centers.shape[0]
-    gemm = not is_small(n, d, k) and _config.use_gemm(d, k) and isinstance(X, np.ndarray)
+    gemm = sizes is None and not is_small(n, d, k) and _config.use_gemm(d, k)
+    gemm = gemm and isinstance(X, np.ndarray)
     mean = X.mean(axis=0, dtype=np.float64) if gemm else np.zeros(d)
-    plan = Plan(np.ascontiguousarray(centers, dtype=X.dtype), "lloyd", False, gemm,
-                mean.astype(X.dtype))  # fmt: skip
+    plan = Plan(np.ascontiguousarray(centers, dtype=X.dtype),
+                "lloyd" if sizes is None else "constrained", False, gemm,
+                mean.astype(X.dtype), sizes=sizes)  # fmt: skip
     state, packed = assign_block(X, w, RowState(n), plan, worker)
     return state.labels.astype(np.int64, copy=False), float(packed[-2])

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _minibatch
 from ._assign import Planner
+from ._constrained import size_limits
 from ._lloyd import RunResult, lloyd
 from ._optimal1d import optimal_run
 from ._seeding import initial_centers, run_generators
@@ -80,8 +81,9 @@ def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KM
     n_init = runs_for(params)
     tol = params.tol * source.mean_variance if params.tol else 0.0
     k = params.n_clusters
+    sizes = size_limits(params, source, sample_weight)  # None without size limits
     algorithm = source.exact_algorithm(params.algorithm)
-    planner = Planner(algorithm, source.n, source.d, k, source.dtype, source.mean)
+    planner = Planner(algorithm, source.n, source.d, k, source.dtype, source.mean, sizes)
     best: RunResult | None = None
     blas = source.blas_inside(params.init, planner.gemm)
     with (

@@ -1,10 +1,12 @@
-"""The one loop of full-batch k-means (Lloyd, Hamerly, Yinyang) over any data source.
+"""The one loop of full-batch k-means (Lloyd, Hamerly, Yinyang, size-constrained) over any
+data source.
 
 Semantics are scikit-learn's: relative ``tol`` on the sum of squared center shifts, strict
 convergence when no label changes, empty clusters re-seeded at the farthest points, and a
 final assignment so that labels and inertia belong to the returned centers. Which kernel
 runs each pass is the :class:`~fastkmeans._assign.Planner`'s business; the result is
-Lloyd's whichever it picks.
+Lloyd's whichever it picks, or with size limits the constrained assignment's (each pass
+then solves its assignment exactly under the limits, and the update is the same mean).
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def lloyd(
             stop = "tol"
             break
     if not (stop == "strict" and shift == 0.0):  # else the labels are still exact
-        _, weights, inertia, _ = source.assign(planner.lloyd(centers, accumulate=False))
+        _, weights, inertia, _ = source.assign(planner.final(centers))
     with np.errstate(over="ignore"):  # astronomic weights: a cluster may weigh inf
         weights = weights * source.weight_scale
     return RunResult(centers, source.labels(), inertia, len(history), stop, history, weights)

@@ -127,17 +127,38 @@ class KMeansModel:
         """Inertia of each iteration of the winning run (``history.inertia``)."""
         return self.history.inertia
 
-    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
+    @property
+    def sizes(self) -> NDArray[np.int64]:
+        """Number of training samples in each cluster, shape (k,), counted from
+        :attr:`labels` (all zeros for a mini-batch model fitted without labels). With
+        ``params.size_min``/``size_max`` every size lies within them."""
+        return np.bincount(np.asarray(self.labels), minlength=self.n_clusters)
+
+    def predict(self, X: ArrayLike, *, respect_sizes: bool = False) -> NDArray[np.int64]:
         """Label of the nearest centroid for each row of ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        respect_sizes : bool, keyword-only
+            For a model fitted with ``size_min``/``size_max``: assign the batch ``X``
+            jointly, with the least total squared distance under the model's limits
+            scaled to the batch (``floor(size_min * m / n)`` and
+            ``ceil(size_max * m / n)`` for a batch of m rows and n training samples, so
+            that it is always feasible and a batch the size of the training data gets the
+            limits themselves). Labels then depend on the whole batch, not on each row
+            alone. False (the default) gives each row its nearest centroid, whatever the
+            limits.
 
         Returns
         -------
         ndarray of shape (n_samples,), int64
             Ties go to the lowest centroid index.
+
+        Raises
+        ------
+        ValueError
+            ``respect_sizes=True`` for a model without size limits, or for a dask array.
 
         Examples
         --------
@@ -145,10 +166,14 @@ class KMeansModel:
         >>> model = fk.KMeansParams(2, init=np.array([[0.0], [10.0]])).fit([[1.0], [9.0]])
         >>> model.predict([[2.0], [8.0]]).tolist()
         [0, 1]
+        >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
+        >>> sized = fk.KMeansParams(2, init=[[0.0], [10.0]], size_max=2).fit(X)
+        >>> sized.predict([[1.0], [2.0], [3.0], [4.0]], respect_sizes=True).tolist()
+        [0, 0, 1, 1]
         """
         from . import _predict  # the engine loads with the first call, not at import
 
-        return _predict.assign(self, X, None)[0]
+        return _predict.assign(self, X, None, respect_sizes=respect_sizes)[0]
 
     def transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """Euclidean distance of each row of ``X`` to each centroid, shape (n_samples, k).
@@ -330,6 +355,12 @@ def _check_file(name: str, z: dict[str, NDArray[Any]], params: Any) -> None:
         lengths.add(h.shape[0])
     if len(lengths) != 1:
         raise bad(f"history arrays of different lengths {sorted(lengths)}")
+    lo, hi = getattr(params, "size_min", None), getattr(params, "size_max", None)
+    if labels.size and (lo is not None or hi is not None):
+        sizes = np.bincount(labels, minlength=k)
+        if (lo is not None and sizes.min() < lo) or (hi is not None and sizes.max() > hi):
+            raise bad(f"cluster sizes {sizes.min()}..{sizes.max()} outside the params' "
+                      f"size_min={lo}, size_max={hi}")  # fmt: skip
 
 
 def _params_to_json(params: Any) -> tuple[str, NDArray[np.float64] | None]:

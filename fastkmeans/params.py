@@ -175,6 +175,15 @@ class KMeansParams(_ParamsMixin):
         Threads for the parallel kernels; None uses all cores.
     progress : bool
         Show a progress bar (tqdm.auto) over runs and iterations.
+    size_min, size_max : int or None
+        Size-constrained k-means (Bradley, Bennett and Demiriz 2000): every cluster ends
+        with at least ``size_min`` and at most ``size_max`` samples (None: no limit). Each
+        assignment step is solved exactly under the limits, as a min-cost flow over the
+        k clusters (see the user guide for its cost: an n x k float64 distance matrix per
+        step); the update step is the usual mean. ``size_min <= size_max`` is checked
+        here, ``size_min * n_clusters <= n_samples <= size_max * n_clusters`` by ``fit``.
+        Needs data in memory and no ``sample_weight``; ``algorithm`` does not apply
+        (every distance is computed).
 
     Raises
     ------
@@ -188,6 +197,9 @@ class KMeansParams(_ParamsMixin):
     >>> model = fk.KMeansParams(3, seed=42, max_iter=200, tol=1e-5).fit(X)
     >>> model.centroids.shape
     (3, 2)
+    >>> balanced = fk.KMeansParams(3, seed=42, size_min=250, size_max=250).fit(X)
+    >>> balanced.sizes.tolist()
+    [250, 250, 250]
     """
 
     n_clusters: int
@@ -201,6 +213,8 @@ class KMeansParams(_ParamsMixin):
     seed: Seed = None
     n_threads: int | None = None
     progress: bool = False
+    size_min: int | None = None
+    size_max: int | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -223,6 +237,20 @@ class KMeansParams(_ParamsMixin):
         if not isinstance(self.progress, (bool, np.bool_)):
             raise KMeansParamsTypeError("progress", f"expected a bool, got {self.progress!r}")
         set_(self, "progress", bool(self.progress))
+        set_(self, "size_min", _check_optional_int("size_min", self.size_min, 1))
+        set_(self, "size_max", _check_optional_int("size_max", self.size_max, 1))
+        if self.size_min is not None and self.size_max is not None:
+            if self.size_min > self.size_max:
+                raise KMeansParamsError(
+                    "size_max",
+                    f"must be >= size_min={self.size_min}, got {self.size_max!r}",
+                )
+        if self.algorithm == "optimal" and (self.size_min, self.size_max) != (None, None):
+            raise KMeansParamsError(
+                "algorithm",
+                "'optimal' (the unconstrained one-feature optimum) does not take size_min or "
+                "size_max; use algorithm='auto' for clusters with size limits",
+            )
 
     def fit(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KMeansModel:
         """Cluster ``X`` and return the fitted model.
@@ -242,8 +270,9 @@ class KMeansParams(_ParamsMixin):
         Raises
         ------
         ValueError
-            Non-finite values, wrong shapes, fewer samples than clusters, bad weights, or a
-            precomputed ``init`` of the wrong shape.
+            Non-finite values, wrong shapes, fewer samples than clusters, bad weights, a
+            precomputed ``init`` of the wrong shape, or size limits that ``X`` cannot meet
+            (or given with ``sample_weight`` or with data not in memory).
         """
         from ._fit import fit  # the engine loads with the first fit, not at import
 

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
+from . import _plot_sizes
 from ._plot_data import (
     _check_points,
     _elbow_index,
@@ -63,6 +64,8 @@ def clusters(
     title: str | None = None,
     *,
     max_points: int | None = MAX_POINTS,
+    sizes: bool = False,
+    size_limits: tuple[int | None, int | None] | None = None,
 ) -> go.Figure:
     """Scatter of ``X`` coloured by cluster: 2-D, 3-D, or a projection for d > 3 (PCA of
     dense data, a truncated SVD of sparse data).
@@ -87,12 +90,20 @@ def clusters(
     max_points : int or None, keyword-only
         Above this many points a stratified sample is drawn (:func:`stratified_sample`), every
         cluster kept, and the figure says how many points it shows. ``None`` draws every point.
+    sizes : bool, keyword-only
+        Add a panel beside the scatter with a bar per cluster: its number of points (all of
+        them, sampled or not; clusters ``0 .. k-1``, k from ``centroids`` when given).
+    size_limits : (int or None, int or None), keyword-only
+        ``(size_min, size_max)`` of a size-constrained fit, drawn as dashed lines on the size
+        panel (implies ``sizes=True``); bars outside the limits are outlined in red. For a
+        model: ``size_limits=(model.params.size_min, model.params.size_max)``.
 
     Returns
     -------
     plotly.graph_objects.Figure
         WebGL traces (``Scattergl``) in 2-D, ``Scatter3d`` in 3-D; hover shows the row index in
-        ``X``, the coordinates drawn (projected ones for d > 3) and the cluster.
+        ``X``, the coordinates drawn (projected ones for d > 3) and the cluster. With the
+        size panel, a last ``Bar`` trace; ``layout.meta["sizes"]`` holds the sizes.
 
     Raises
     ------
@@ -117,8 +128,17 @@ def clusters(
     >>> fig = fk.plot.clusters(T, model.labels, model.centroids)
     >>> fig.layout.xaxis.title.text
     'SVD 1 (...% of the squared norm)'
+
+    With size limits, a bar of cluster sizes beside the scatter:
+
+    >>> sized = fk.KMeansParams(3, seed=0, size_min=240, size_max=260).fit(X)
+    >>> fig = fk.plot.clusters(X, sized.labels, sized.centroids, size_limits=(240, 260))
+    >>> fig.data[-1].type, fig.layout.meta["sizes"] == sized.sizes.tolist()
+    ('bar', True)
     """
     Xa, la, ca = _check_points(X, labels, centroids)
+    limits = _plot_sizes.check_limits(size_limits)
+    panel = sizes or limits is not None
     n = Xa.shape[0]
     Xa, ca, axis_titles = _project(Xa, ca)
     d = len(axis_titles)
@@ -131,7 +151,8 @@ def clusters(
     axes = ["x", "y", "z"][:d]
     coords = "<br>".join(f"{t} = %{{{a}:.4g}}" for t, a in zip(axis_titles, axes))
     hover = f"row %{{customdata[0]}}<br>{coords}<br>cluster %{{customdata[1]}}<extra></extra>"
-    fig = go.Figure()
+    fig = _plot_sizes.figure(three) if panel else go.Figure()
+    place = dict(row=1, col=1) if panel else {}
     for cluster in np.unique(la):
         idx = rows[la[rows] == cluster]
         pts = Xa[idx]
@@ -144,9 +165,9 @@ def clusters(
             marker=dict(color=_colour(cluster), size=3 if three else 6, opacity=0.8),
         )
         if three:
-            fig.add_trace(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], **common))
+            fig.add_trace(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], **common), **place)
         else:
-            fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], **common))
+            fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], **common), **place)
     if ca is not None:
         marker = dict(color="black", symbol="x", size=6 if three else 14, line=dict(width=1))
         center: dict[str, Any] = dict(
@@ -157,9 +178,14 @@ def clusters(
             hovertemplate=f"centroid %{{text}}<br>{coords}<extra></extra>",
         )
         if three:
-            fig.add_trace(go.Scatter3d(x=ca[:, 0], y=ca[:, 1], z=ca[:, 2], **center))
+            fig.add_trace(go.Scatter3d(x=ca[:, 0], y=ca[:, 1], z=ca[:, 2], **center), **place)
         else:
-            fig.add_trace(go.Scattergl(x=ca[:, 0], y=ca[:, 1], **center))
+            fig.add_trace(go.Scattergl(x=ca[:, 0], y=ca[:, 1], **center), **place)
+    if panel:
+        k = max(int(la.max()) + 1, 0 if ca is None else ca.shape[0])
+        colours = [_colour(j) for j in range(k)]
+        counts = _plot_sizes.add_bars(fig, la, k, limits, colours)
+        fig.update_layout(meta={"sizes": counts.tolist()})
     fig.update_layout(title=title, legend_title_text="cluster", template=_TEMPLATE)
     if three:
         fig.update_layout(

@@ -174,3 +174,72 @@ def optimal_1d(x: np.ndarray, k: int, w: np.ndarray | None = None) -> float:
         for e in range(m, n + 1):
             D[m, e] = min(D[m - 1, s] + cost[s, e] for s in range(m - 1, e))
     return float(D[k, n])
+
+
+def constrained_assignment(cost: np.ndarray, size_min: int, size_max: int) -> np.ndarray:
+    """Labels of least total ``cost`` (n, k) with every cluster size in
+    ``[size_min, size_max]``: the 0/1 program solved by scipy's ``milp`` (HiGHS), one
+    variable per point and cluster (Bradley, Bennett and Demiriz's constrained k-means
+    step, written as the textbook program)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_matrix
+
+    cost = np.asarray(cost, dtype=np.float64)
+    n, k = cost.shape
+    cols = np.arange(n * k)
+    each_point = csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), cols)), shape=(n, n * k))
+    each_cluster = csr_matrix((np.ones(n * k), (np.tile(np.arange(k), n), cols)), shape=(k, n * k))
+    res = milp(
+        cost.ravel(),
+        constraints=[
+            LinearConstraint(each_point, 1, 1),
+            LinearConstraint(each_cluster, size_min, size_max),
+        ],
+        integrality=np.ones(n * k),
+        bounds=Bounds(0, 1),
+    )
+    assert res.success, res.message
+    return np.argmax(res.x.reshape(n, k), axis=1)
+
+
+def brute_force_assignment(cost: np.ndarray, size_min: int, size_max: int) -> float:
+    """The least total ``cost`` over every assignment of the n points to the k clusters
+    with sizes in the limits (k^n of them: tiny problems only)."""
+    import itertools
+
+    n, k = cost.shape
+    best = np.inf
+    for labels in itertools.product(range(k), repeat=n):
+        sizes = np.bincount(labels, minlength=k)
+        if sizes.min() >= size_min and sizes.max() <= size_max:
+            best = min(best, float(cost[np.arange(n), labels].sum()))
+    return best
+
+
+def constrained_lloyd(X, C, size_min: int, size_max: int, max_iter: int, tol: float = 0.0):
+    """Constrained k-means (Bradley, Bennett and Demiriz): each assignment the
+    :func:`constrained_assignment` program on the squared distances, each update the
+    mean, scikit-learn's stopping rules and a final assignment. Returns (centers, labels,
+    inertia, n_iter, stop reason)."""
+    X64 = np.asarray(X, dtype=np.float64)
+    tol_abs = tol * np.var(X64, axis=0).mean()
+    C = np.asarray(C, dtype=np.float64)
+    old = np.full(len(X64), -1)
+    stop = "max_iter"
+    for it in range(max_iter):  # noqa: B007 (it is returned)
+        labels = constrained_assignment(sq_distances(X64, C), size_min, size_max)
+        new = C.copy()
+        for j in range(len(C)):
+            if (labels == j).any():
+                new[j] = X64[labels == j].mean(axis=0)
+        shift = ((new - C) ** 2).sum()
+        C = new
+        if (labels == old).all():
+            stop = "strict"
+            break
+        if shift <= tol_abs:
+            stop = "tol"
+            break
+        old = labels
+    labels = constrained_assignment(sq_distances(X64, C), size_min, size_max)
+    return C, labels, inertia(X64, C, labels), it + 1, stop

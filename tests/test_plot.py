@@ -348,6 +348,42 @@ def test_elbow_takes_sparse_data() -> None:
 
 
 # --------------------------------------------------------------------------- convergence
+def test_clusters_size_panel_with_limits(tutorial_data) -> None:
+    model = fk.KMeansParams(3, seed=0, size_min=240, size_max=260).fit(tutorial_data)
+    limits = (model.params.size_min, model.params.size_max)
+    fig = fk.plot.clusters(tutorial_data, model.labels, model.centroids, size_limits=limits)
+    assert [t.type for t in fig.data] == ["scattergl"] * 4 + ["bar"]
+    bars = fig.data[-1]
+    assert list(bars.x) == ["0", "1", "2"] and list(bars.y) == model.sizes.tolist()
+    assert list(bars.marker.color) == list(fk.plot.PALETTE[:3])
+    assert fig.layout.meta["sizes"] == model.sizes.tolist()
+    lines = sorted(s.y0 for s in fig.layout.shapes)
+    assert lines == [240, 260]
+    assert {a.text for a in fig.layout.annotations} >= {"size_min = 240", "size_max = 260"}
+    assert bars.xaxis == "x2" and fig.data[0].xaxis == "x"  # beside the scatter
+    # Without limits a bar still counts every point, including clusters left empty.
+    fig = fk.plot.clusters(tutorial_data[:10], np.zeros(10, int), model.centroids, sizes=True)
+    assert list(fig.data[-1].y) == [10, 0, 0]
+    assert not fig.layout.shapes
+
+
+def test_clusters_size_panel_marks_sizes_out_of_limits_and_samples() -> None:
+    X, y = fk.datasets.make_blobs(3000, 3, 3, seed=0)
+    fig = fk.plot.clusters(X, y, size_limits=(None, 900), max_points=300)
+    assert fig.data[0].type == "scatter3d" and fig.data[-1].type == "bar"
+    assert sum(fig.data[-1].y) == 3000  # every point counted, not the sample drawn
+    sizes = np.bincount(y)
+    want = ["red" if s > 900 else "rgba(0,0,0,0)" for s in sizes]
+    assert list(fig.data[-1].marker.line.color) == want
+    assert [s.y0 for s in fig.layout.shapes] == [900]
+
+
+@pytest.mark.parametrize("limits", [(1,), (1, 2, 3), ("a", 3), (1.5, None), 7])
+def test_clusters_size_limits_errors(tutorial_data, tutorial_model, limits) -> None:
+    with pytest.raises(ValueError, match="size_limits"):
+        fk.plot.clusters(tutorial_data, tutorial_model.labels, size_limits=limits)
+
+
 def test_convergence(tutorial_model) -> None:
     fig = fk.plot.convergence(tutorial_model)
     h = tutorial_model.history
