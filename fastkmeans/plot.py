@@ -141,8 +141,7 @@ def clusters(
     panel = sizes or limits is not None
     n = Xa.shape[0]
     Xa, ca, axis_titles = _project(Xa, ca)
-    d = len(axis_titles)
-    rows = np.arange(n)
+    d, rows = len(axis_titles), np.arange(n)
     note = None
     if max_points is not None and n > max_points:
         rows = stratified_sample(la, max_points)
@@ -389,11 +388,9 @@ def silhouette(
     >>> 0.0 < fig.layout.meta["mean"] < 1.0
     True
     """
-    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
-        raise TypeError(
-            "plot.silhouette needs dense X, got a scipy sparse matrix: pass the dense rows "
-            "of a sample, e.g. X[rows].toarray() with labels[rows]"
-        )
+    if _is_sparse(X):
+        raise TypeError("plot.silhouette needs dense X, got a scipy sparse matrix: pass the "
+                        "dense rows of a sample, e.g. X[rows].toarray() with labels[rows]")
     Xa = np.asarray(X)
     la = np.asarray(labels)
     if Xa.ndim != 2 or la.shape != (Xa.shape[0],):
