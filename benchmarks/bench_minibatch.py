@@ -18,7 +18,6 @@ Run ``python -m benchmarks.bench_minibatch`` (1,000,000 x 16, k = 64) or with ``
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from typing import Any
@@ -26,9 +25,9 @@ from typing import Any
 import numpy as np
 
 try:
-    from .common import blobs, inertia64
+    from .common import blobs, inertia64, section_main
 except ImportError:  # run as a script
-    from common import blobs, inertia64  # type: ignore[no-redef]
+    from common import blobs, inertia64, section_main  # type: ignore[no-redef]
 
 BATCH = 1024
 
@@ -117,18 +116,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small data: a smoke run")
-    args = parser.parse_args()
-    rows = run(args.quick)
-    cols = list(dict.fromkeys(c for r in rows for c in r))
-    print(" | ".join(cols))
-    for r in rows:
-        print(
-            " | ".join(
-                f"{r[c]:.4g}" if isinstance(r.get(c), float) else str(r.get(c, "")) for c in cols
-            )
-        )
+    section_main(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ Run ``python -m benchmarks --only optimal`` or ``python -m benchmarks.bench_opti
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from typing import Any
@@ -28,9 +27,9 @@ import kmeans1d  # the section is skipped when the peer is missing
 import numpy as np
 
 try:
-    from .common import inertia64, median_time
+    from .common import inertia64, median_time, section_main
 except ImportError:  # run as a script
-    from common import inertia64, median_time  # type: ignore[no-redef]
+    from common import inertia64, median_time, section_main  # type: ignore[no-redef]
 
 SEEDS = (0, 1, 2)
 
@@ -94,18 +93,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small data: a smoke run")
-    args = parser.parse_args()
-    rows = run(args.quick)
-    cols = list(dict.fromkeys(c for r in rows for c in r))
-    print(" | ".join(cols))
-    for r in rows:
-        print(
-            " | ".join(
-                f"{r[c]:.6g}" if isinstance(r.get(c), float) else str(r.get(c, "")) for c in cols
-            )
-        )
+    section_main(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,16 @@ Run ``python -m benchmarks.bench_sparse`` or with ``--quick`` (20,000 paragraphs
 
 from __future__ import annotations
 
-import argparse
 import time
 import tracemalloc
 from typing import Any
 
 import numpy as np
+
+try:
+    from .common import section_main
+except ImportError:  # run as a script
+    from common import section_main  # type: ignore[no-redef]
 
 ITERATIONS = 20
 
@@ -136,9 +140,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    run(parser.parse_args().quick)
+    section_main(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -107,3 +107,18 @@ def cpu_description() -> str:
     except OSError:
         pass
     return f"{model}, {os.cpu_count()} cores"
+
+
+def section_main(run: Callable[[bool], list[dict[str, Any]]], doc: str) -> None:
+    """The command line of one benchmark section run as a script: ``--quick`` for a smoke
+    run, then its rows printed as a table."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data: a smoke run")
+    rows = run(parser.parse_args().quick)
+    cols = list(dict.fromkeys(c for r in rows for c in r))
+    print(" | ".join(cols))
+    for r in rows:
+        print(" | ".join(f"{r[c]:.6g}" if isinstance(r.get(c), float) else str(r.get(c, ""))
+                         for c in cols))  # fmt: skip
