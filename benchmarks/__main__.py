@@ -20,6 +20,7 @@ from typing import Any
 
 SECTIONS = (
     "fixed", "convergence", "algorithms", "outofcore", "minibatch", "dask", "sparse", "optimal",
+    "startup",
 )  # fmt: skip
 
 
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         ("dask", "bench_dask"),
         ("sparse", "bench_sparse"),
         ("optimal", "bench_optimal1d"),
+        ("startup", "bench_startup"),
     )
     for name, module in modules:
         if name not in args.only:
