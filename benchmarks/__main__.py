@@ -20,7 +20,7 @@ from typing import Any
 
 SECTIONS = (
     "fixed", "convergence", "algorithms", "outofcore", "minibatch", "dask", "sparse", "optimal",
-    "constrained",
+    "constrained", "startup",
 )  # fmt: skip
 
 
@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         ("sparse", "bench_sparse"),
         ("optimal", "bench_optimal1d"),
         ("constrained", "bench_constrained"),
+        ("startup", "bench_startup"),
     )
     for name, module in modules:
         if name not in args.only:

@@ -27,7 +27,12 @@ from numpy.typing import NDArray
 from . import _config, _csr
 from ._constrained import assign_sizes
 from .kernels.distances import assigned_sq_distances, assigned_sq_distances_serial
-from .kernels.hamerly import center_half_gaps, hamerly_step, hamerly_step_serial
+from .kernels.hamerly import (
+    center_half_gaps,
+    center_half_gaps_serial,
+    hamerly_step,
+    hamerly_step_serial,
+)
 from .kernels.lloyd import (
     center_on,
     lloyd_direct,
@@ -176,7 +181,8 @@ class Planner:
         first = self.bounded_by is None
         move = np.zeros(self.k) if first else np.sqrt(((c64 - self.bounded_by) ** 2).sum(axis=1))
         half_gaps = np.empty(self.k)
-        center_half_gaps(centers, half_gaps)
+        small = is_small(self.k, centers.shape[1], self.k)  # k x k distances
+        (center_half_gaps_serial if small else center_half_gaps)(centers, half_gaps)
         if self.gemm:
             centered = np.empty_like(centers)
             half_norms = np.empty(self.k, dtype=centers.dtype)

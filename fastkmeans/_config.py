@@ -44,6 +44,10 @@ FOUR_CANDIDATES_FROM_FEATURES: int = 64
 GEMM_MIN_WORK: int = 16
 #: Problems with fewer than this many n*k*d operations run on the serial kernels.
 SERIAL_MAX_WORK: int = 200_000
+#: Per-feature mean and variance run on the calling thread up to this many values of X
+#: (two passes over 8 MB of float64 take a few milliseconds): their parallel kernel, whose
+#: first compilation costs seconds, only for larger data. Both sum in the same chunks.
+STATS_SERIAL_MAX_VALUES: int = 2**20
 #: ``algorithm="auto"`` picks Hamerly from this many clusters on, whatever the number of
 #: features. Measured (docs/benchmarks.md, the "Exact algorithms" table, from the same
 #: start): Hamerly is 1.7x faster than Lloyd at k = 64, 1.9x at k = 256 and 1.5x at

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _minibatch
 from ._assign import Planner
+from ._compile import on_bar
 from ._constrained import size_limits
 from ._lloyd import RunResult, lloyd
 from ._optimal1d import optimal_run
@@ -65,7 +66,8 @@ def progress(params: Any, total: int, desc: str) -> Iterator[Any]:
 
     bar = tqdm(total=total, desc=desc, leave=False)
     try:
-        yield bar
+        with on_bar(bar, desc):  # "compiling kernels (first run only)" while they do
+            yield bar
     finally:
         bar.close()
 

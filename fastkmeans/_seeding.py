@@ -30,6 +30,7 @@ from . import _config, _csr
 from ._assign import chunk_bounds, is_small
 from ._sources.base import BlockSource
 from ._validation import as_initial_centers, normalize_rows
+from .kernels import seeding
 from .kernels.kmeans_parallel import update_nearest, update_nearest_serial
 from .kernels.plusplus_blocks import (
     candidate_potentials,
@@ -37,7 +38,6 @@ from .kernels.plusplus_blocks import (
     closest_update,
     closest_update_serial,
 )
-from .kernels.seeding import kmeans_plusplus, kmeans_plusplus_serial
 
 F8 = NDArray[np.float64]
 Floats = NDArray[np.floating]
@@ -104,9 +104,18 @@ def plusplus_rows(X: Floats, w: F8, k: int, rng: np.random.Generator) -> NDArray
         _csr.kmeans_plusplus(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
         return out
     small = is_small(X.shape[0], X.shape[1] * n_trials, k)
-    kernel = kmeans_plusplus_serial if small else kmeans_plusplus
+    kernel = plusplus_kernel(X.shape[1], small)
     kernel(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
     return out
+
+
+def plusplus_kernel(d: int, serial: bool) -> Any:
+    """The in-memory k-means++ kernel for ``d`` features: transposed tiles below
+    ``_config.SEED_TILES_BELOW_FEATURES``, rows from it on; its serial twin for small data.
+    Two kernels picked here, so that a fit compiles only the layout it uses."""
+    if d < _config.SEED_TILES_BELOW_FEATURES:
+        return seeding.kmeans_plusplus_tiles_serial if serial else seeding.kmeans_plusplus_tiles
+    return seeding.kmeans_plusplus_rows_serial if serial else seeding.kmeans_plusplus_rows
 
 
 def _block_bounds(m: int, worker: bool) -> NDArray[np.intp]:

@@ -31,4 +31,6 @@ export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
 export PYTHONHASHSEED=0
 
 .venv/bin/python -m ruff check fastkmeans tests benchmarks scripts docs
+# Every kernel once, before the tests (tests/test_compile.py checks the command is then quick).
+.venv/bin/python -m fastkmeans compile
 .venv/bin/python -m pytest "$@"

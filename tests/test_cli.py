@@ -37,8 +37,12 @@ def test_demo_writes_the_figure_and_one_summary_line(tmp_path):
 def test_demo_default_output_name(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["demo"]) == 0
-    assert (tmp_path / "kmeans.html").stat().st_size > 100_000
-    assert "out=kmeans.html" in capsys.readouterr().out
+    html = (tmp_path / "kmeans.html").read_text()
+    # plotly.js is one shared file next to the figure, not a 4.6 MB copy inside it.
+    assert 'src="plotly.min.js"' in html and len(html) < 1_000_000
+    assert (tmp_path / "plotly.min.js").stat().st_size > 1_000_000
+    out = capsys.readouterr().out
+    assert "out=kmeans.html" in out and " fit=" in out and " compile=" in out
 
 
 def test_fit_csv_with_header_and_npy(tmp_path, capsys):

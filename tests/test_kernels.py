@@ -9,7 +9,8 @@ import pytest
 
 from fastkmeans import _config
 from fastkmeans._assign import chunk_bounds
-from fastkmeans.kernels import distances, lloyd, seeding
+from fastkmeans._seeding import plusplus_kernel
+from fastkmeans.kernels import distances, lloyd
 from tests import naive
 
 DTYPES = [np.float32, np.float64]
@@ -169,7 +170,7 @@ def test_kmeans_plusplus_matches_naive(dtype, n, d):
     rng = np.random.default_rng(7)
     first_u, trial_u = float(rng.random()), rng.random((k - 1, trials))
     expected = naive_plusplus(X, w, first_u, trial_u)
-    for kernel in (seeding.kmeans_plusplus, seeding.kmeans_plusplus_serial):
+    for kernel in (plusplus_kernel(d, False), plusplus_kernel(d, True)):
         out = np.empty(k, dtype=np.intp)
         kernel(X, w, chunk_bounds(n), first_u, trial_u, out)
         np.testing.assert_array_equal(out, expected)
@@ -181,7 +182,7 @@ def test_kmeans_plusplus_never_picks_zero_weight_rows():
     w[::2] = 0.0
     out = np.empty(20, dtype=np.intp)
     rng = np.random.default_rng(0)
-    seeding.kmeans_plusplus(X, w, chunk_bounds(300), rng.random(), rng.random((19, 4)), out)
+    plusplus_kernel(2, False)(X, w, chunk_bounds(300), rng.random(), rng.random((19, 4)), out)
     assert (w[out] > 0).all()
 
 

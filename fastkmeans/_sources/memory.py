@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .. import _config
 from .._assign import chunk_bounds
 from .._validation import (
     as_float_array,
@@ -28,7 +29,8 @@ def column_stats(X: Floats) -> tuple[F8, F8]:
     mean = np.empty(X.shape[1])
     var = np.empty(X.shape[1])
     bounds = chunk_bounds(X.shape[0])
-    (column_mean_var_serial if bounds.shape[0] == 2 else column_mean_var)(X, bounds, mean, var)
+    serial = X.size <= _config.STATS_SERIAL_MAX_VALUES
+    (column_mean_var_serial if serial else column_mean_var)(X, bounds, mean, var)
     return mean, var
 
 

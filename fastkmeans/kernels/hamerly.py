@@ -199,5 +199,6 @@ def hamerly_step(
         inertia[c], changed[c], scanned[c] = done
 
 
-#: On the calling thread: Dask workers.
+#: On the calling thread: Dask workers; the half gaps of few centers.
 hamerly_step_serial = serial_twin(hamerly_step)
+center_half_gaps_serial = serial_twin(center_half_gaps)

@@ -14,7 +14,6 @@ from .._config import (
     FASTMATH,
     FOUR_CANDIDATES_FROM_FEATURES,
     NUMBA_CACHE,
-    SEED_TILES_BELOW_FEATURES,
     TILE_ROWS,
 )
 from .lloyd import _transpose_tile, direct_column
@@ -259,24 +258,42 @@ def _best_candidate(cand_pot, candidates):
     return best_t
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
-    """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
-    uniforms in [0,1); OUT out (k,) intp: the rows chosen as centers.
-    Each step reads the data once to weigh the L candidates, and once more to take the
-    winner (few features) or keeps their distances (n x L, many features)."""
-    n = X.shape[0]
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _gather(X, candidates, cand):
+    """IN X (n,d), candidates (L,) rows; OUT cand (L,d) = X[candidates], element by element
+    (an array assignment would compile Numba's shape-mismatch message)."""
+    for t in range(candidates.shape[0]):
+        i = candidates[t]
+        for f in range(X.shape[1]):
+            cand[t, f] = X[i, f]
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _workspace(X, bounds, trial_u):
+    """IN X (n,d), bounds (n_chunks+1,), trial_u (k-1,L). Returns the workspaces of one
+    k-means++ run: closest (n,) f8, cand (L,d), chunk_pot (n_chunks,) f8, candidates (L,)
+    intp, cand_pot (n_chunks,L) f8."""
     n_chunks = bounds.shape[0] - 1
     n_trials = trial_u.shape[1]
-    closest = np.empty(n)
-    # Few features: transposed tiles, nothing stored per row; more: rows as they lie
-    # (transposing longer rows costs more than it saves), distances kept (n x L).
-    tiles = X.shape[1] < SEED_TILES_BELOW_FEATURES
-    dstore = np.empty((1 if tiles else n, n_trials), dtype=X.dtype)
-    cand = np.empty((n_trials, X.shape[1]), dtype=X.dtype)
-    chunk_pot = np.empty(n_chunks)
-    candidates = np.empty(n_trials, dtype=np.intp)
-    cand_pot = np.empty((n_chunks, n_trials))
+    return (
+        np.empty(X.shape[0]),
+        np.empty((n_trials, X.shape[1]), dtype=X.dtype),
+        np.empty(n_chunks),
+        np.empty(n_trials, dtype=np.intp),
+        np.empty((n_chunks, n_trials)),
+    )
+
+
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def kmeans_plusplus_tiles(X, w, bounds, first_u, trial_u, out):
+    """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
+    uniforms in [0,1); OUT out (k,) intp: the rows chosen as centers. For few features
+    (below ``SEED_TILES_BELOW_FEATURES``): each step weighs the L candidates on transposed
+    tiles (:func:`_candidate_tiles`), nothing stored per row, and reads the data once more
+    to take the winner."""
+    n = X.shape[0]
+    n_chunks = bounds.shape[0] - 1
+    closest, cand, chunk_pot, candidates, cand_pot = _workspace(X, bounds, trial_u)
     out[0] = _first_center(w, bounds, first_u, chunk_pot)
     for c in prange(n_chunks):
         chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], out[0])
@@ -284,15 +301,31 @@ def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
         if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
             out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
             continue
-        for t in range(n_trials):
-            cand[t] = X[candidates[t]]
-        if tiles:
-            for c in prange(n_chunks):
-                _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
-            out[step] = candidates[_best_candidate(cand_pot, candidates)]
-            for c in prange(n_chunks):
-                chunk_pot[c] = _take_row(X, w, closest, bounds[c], bounds[c + 1], out[step])
+        _gather(X, candidates, cand)
+        for c in prange(n_chunks):
+            _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
+        out[step] = candidates[_best_candidate(cand_pot, candidates)]
+        for c in prange(n_chunks):
+            chunk_pot[c] = _take_row(X, w, closest, bounds[c], bounds[c + 1], out[step])
+
+
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def kmeans_plusplus_rows(X, w, bounds, first_u, trial_u, out):
+    """As :func:`kmeans_plusplus_tiles`, for more features: rows as they lie (transposing
+    longer rows costs more than it saves), each row read once for the L candidates
+    (:func:`_candidate_chunk`) and their distances kept (n x L) to take the winner."""
+    n = X.shape[0]
+    n_chunks = bounds.shape[0] - 1
+    closest, cand, chunk_pot, candidates, cand_pot = _workspace(X, bounds, trial_u)
+    dstore = np.empty((n, trial_u.shape[1]), dtype=X.dtype)
+    out[0] = _first_center(w, bounds, first_u, chunk_pot)
+    for c in prange(n_chunks):
+        chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], out[0])
+    for step in range(1, out.shape[0]):
+        if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
+            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
             continue
+        _gather(X, candidates, cand)
         for c in prange(n_chunks):
             _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], cand, dstore, cand_pot[c])
         best = _best_candidate(cand_pot, candidates)
@@ -302,4 +335,5 @@ def kmeans_plusplus(X, w, bounds, first_u, trial_u, out):
 
 
 #: On the calling thread: no thread start-up for small data.
-kmeans_plusplus_serial = serial_twin(kmeans_plusplus)
+kmeans_plusplus_tiles_serial = serial_twin(kmeans_plusplus_tiles)
+kmeans_plusplus_rows_serial = serial_twin(kmeans_plusplus_rows)

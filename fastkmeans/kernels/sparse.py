@@ -290,7 +290,7 @@ def kmeans_plusplus(data, indices, indptr, cptr, crow, cval, sq, w, bounds, firs
     """IN the rows by row (data, indices, indptr) and by column (cptr, crow, cval from
     :func:`by_column`), sq (n,) f8 ||x||^2, w (n,) f8, bounds (n_chunks+1,), first_u f8
     and trial_u (k-1,L) f8 uniforms in [0,1); OUT out (k,) intp the rows chosen as
-    centers. Greedy k-means++ with the same draws as :func:`.seeding.kmeans_plusplus`: the
+    centers. Greedy k-means++ with the same draws as :func:`.seeding.kmeans_plusplus_rows`: the
     first row by weight, then at each step the candidate of lowest potential among L rows
     drawn by potential. A candidate's distances to every row come from the columns of its
     own few entries (:func:`_row_distances`), not from a pass over all of X."""

@@ -1,0 +1,111 @@
+"""Knowing when kernels compile: the kernels there are, and a watch that says so.
+
+Numba compiles a kernel the first time it is called with new argument types, unless its
+on-disk cache already holds it; Numba announces each real compilation (a cache miss) with
+its ``numba:compile`` event. :func:`watch` listens for it, so that a fit about to compile
+can say so once (one line on stderr from the command line, the progress bar's description
+in notebooks) and report how long compiling took, apart from the fit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import pkgutil
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from numba.core import event
+
+#: What a fit that compiles says, once.
+MESSAGE = "compiling kernels (first run only) ..."
+
+
+def kernel_dispatchers(inlined: bool = False) -> dict[str, Any]:
+    """Every kernel of :mod:`fastkmeans.kernels` that compiles on its own, by qualified
+    name (``"lloyd.lloyd_direct_serial"``). Functions inlined into their callers
+    (``inline="always"``) never compile alone and are left out unless ``inlined``."""
+    import fastkmeans.kernels as package
+
+    found: dict[str, Any] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, obj in vars(module).items():
+            if not hasattr(obj, "py_func") or obj.__module__ != module.__name__:
+                continue
+            if not inlined and obj.targetoptions.get("inline", "never") == "always":
+                continue
+            found[f"{info.name}.{name}"] = obj
+    return found
+
+
+def cache_folder() -> str:
+    """Where Numba keeps the compiled kernels: ``NUMBA_CACHE_DIR`` when set, else the
+    ``__pycache__`` folder next to the kernels (Numba falls back to a per-user folder when
+    that one is not writable)."""
+    from numba.core import config
+
+    if config.CACHE_DIR:
+        return str(config.CACHE_DIR)
+    import fastkmeans.kernels as package
+
+    return os.path.join(os.path.dirname(package.__file__), "__pycache__")
+
+
+class CompileWatch(event.Listener):
+    """Counts the compilations inside a block and their wall seconds (nested ones inside
+    the outermost); calls ``say(MESSAGE)`` when the first one starts, and ``busy(True)`` /
+    ``busy(False)`` when each outermost one starts and ends."""
+
+    def __init__(
+        self, say: Callable[[str], None] | None = None, busy: Callable[[bool], None] | None = None
+    ) -> None:
+        self.say, self.busy = say, busy
+        self.count = 0
+        self.seconds = 0.0
+        self._depth = 0
+        self._start = 0.0
+
+    def on_start(self, ev: event.Event) -> None:
+        self.count += 1
+        self._depth += 1
+        if self._depth == 1:
+            self._start = time.perf_counter()
+            if self.count == 1 and self.say is not None:
+                self.say(MESSAGE)
+            if self.busy is not None:
+                self.busy(True)
+
+    def on_end(self, ev: event.Event) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self.seconds += time.perf_counter() - self._start
+            if self.busy is not None:
+                self.busy(False)
+
+
+@contextlib.contextmanager
+def watch(
+    say: Callable[[str], None] | None = None, busy: Callable[[bool], None] | None = None
+) -> Iterator[CompileWatch]:
+    """A :class:`CompileWatch` listening while the block runs (any thread)."""
+    watcher = CompileWatch(say, busy)
+    with event.install_listener("numba:compile", watcher):
+        yield watcher
+
+
+@contextlib.contextmanager
+def on_bar(bar: Any, desc: str) -> Iterator[None]:
+    """While kernels compile, the tqdm ``bar`` reads ``"<desc>: compiling kernels (first
+    run only) ..."``; its description goes back to ``desc`` in between."""
+    if bar is None:
+        yield
+        return
+
+    def busy(compiling: bool) -> None:
+        bar.set_description(f"{desc}: {MESSAGE}" if compiling else desc, refresh=True)
+
+    with watch(busy=busy):
+        yield

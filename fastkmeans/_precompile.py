@@ -1,0 +1,292 @@
+"""``fastkmeans compile``: every kernel, both dtypes, into Numba's on-disk cache.
+
+The kernels are compiled the way a user's fits compile them: by running the public paths
+(each algorithm and seeding, mini-batch, prediction, rows held in blocks as out of core and
+on Dask workers, sparse rows with 32- and 64-bit indices, ``algorithm="optimal"``) on tiny
+data of each dtype, sized to reach both the serial kernels of small problems and the
+parallel ones of large problems. What a user's first fit would otherwise compile is then
+loaded from the cache. A kernel that no group reaches shows in the summary
+(``kernels=N/M``) and fails the test suite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._compile import cache_folder, kernel_dispatchers
+
+DTYPES = (np.float32, np.float64)
+
+
+def _data(n: int, d: int, dtype: Any, groups: int = 8) -> np.ndarray:
+    """``n`` points near ``groups`` well-separated centers: fits converge in a few
+    iterations and reach the bounded algorithms' bounds."""
+    rng = np.random.default_rng(0)
+    centers = rng.normal(scale=10.0, size=(groups, d))
+    return (centers[rng.integers(groups, size=n)] + rng.normal(size=(n, d))).astype(dtype)
+
+
+def _fits(X: Any, k: int, **fields: Any) -> None:
+    """One fit per seeding and exact algorithm, with predict, transform and score, and one
+    from centers all but one of which end empty (re-seeded at the farthest points)."""
+    from .params import KMeansParams
+
+    for init in ("k-means++", "random", "k-means||"):
+        KMeansParams(k, seed=0, init=init, max_iter=2, **fields).fit(X)
+    far = np.full((k, X.shape[1]), 1e3, dtype=X.dtype)
+    far[0] = 0.0
+    KMeansParams(k, init=far, max_iter=2, **fields).fit(X)
+    for algorithm in ("hamerly", "yinyang"):
+        model = KMeansParams(k, seed=0, algorithm=algorithm, max_iter=20, **fields).fit(X)
+    model.predict(X), model.transform(X), model.score(X)
+
+
+def dense_small(dtype: Any) -> None:
+    """Small problems: the serial kernels (direct differences)."""
+    for d in (2, 20, 70):  # k-means++ on tiles, rows one and four candidates at a time
+        _fits(_data(300, d, dtype), 3)
+
+
+def dense_large(dtype: Any) -> None:
+    """Large problems: the parallel kernels, direct (few features x clusters) and GEMM."""
+    from .params import KMeansParams
+
+    _fits(_data(40_000, 2, dtype, 4), 4)  # direct differences
+    _fits(_data(8_000, 3, dtype, 16), 16)  # GEMM, k-means++ on tiles
+    _fits(_data(2_000, 20, dtype), 8)  # k-means++ row by row
+    X = _data(3_000, 4, dtype, 256)  # the centers' half gaps in parallel
+    KMeansParams(256, seed=0, init="random", algorithm="hamerly", max_iter=20).fit(X)
+    X = _data(350_000, 3, dtype)  # per-feature statistics in parallel
+    KMeansParams(2, seed=0, init="random", max_iter=1).fit(X)
+
+
+def minibatch(dtype: Any) -> None:
+    """Mini-batch k-means, small and large batches, and partial_fit."""
+    from .params import MiniBatchKMeansParams
+
+    for n, d, k, batch in ((300, 2, 3, 64), (8_000, 4, 64, 1024), (8_000, 2, 4, 4096)):
+        X = _data(n, d, dtype)
+        model = MiniBatchKMeansParams(k, seed=0, batch_size=batch, max_iter=2).fit(X)
+        model.partial_fit(X[:batch])
+
+
+@contextlib.contextmanager
+def _budget(value: str) -> Iterator[None]:
+    old = os.environ.get("FASTKMEANS_MEMORY_BUDGET")
+    os.environ["FASTKMEANS_MEMORY_BUDGET"] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["FASTKMEANS_MEMORY_BUDGET"]
+        else:
+            os.environ["FASTKMEANS_MEMORY_BUDGET"] = old
+
+
+def blocks(dtype: Any) -> None:
+    """Rows held in blocks: a memory map above the memory budget (parallel kernels per
+    block) and a Dask array (the serial twins Dask workers run), when Dask is installed."""
+    from .params import KMeansParams, MiniBatchKMeansParams
+
+    X = _data(6_000, 3, dtype)
+    with tempfile.TemporaryDirectory() as tmp, _budget("64K"):
+        mm = np.lib.format.open_memmap(os.path.join(tmp, "x.npy"), "w+", X.dtype, X.shape)
+        mm[:] = X
+        for d in (3, 2):  # GEMM and direct assignment
+            _fits(np.lib.format.open_memmap(mm.filename, "r")[:, :d], 8)
+        MiniBatchKMeansParams(8, seed=0, max_iter=1).fit(mm)
+        del mm
+    try:
+        import dask
+        import dask.array as da
+    except ImportError:  # pragma: no cover - the dask extra is not installed
+        return
+    with dask.config.set(scheduler="synchronous"):
+        for d, k in ((3, 16), (2, 3)):  # GEMM and direct
+            Xd = da.from_array(X[:, :d], chunks=(2_000, d))
+            _fits(Xd, k)
+            model = KMeansParams(k, seed=0, max_iter=2).fit(Xd)
+            model.predict(Xd).compute(), model.transform(Xd).compute()
+
+
+def sparse(dtype: Any) -> None:
+    """Sparse rows (CSR), 32- and 64-bit indices, small and large problems."""
+    import scipy.sparse as sp
+
+    from .params import KMeansParams, MiniBatchKMeansParams
+
+    for n, d, k in ((300, 20, 3), (60_000, 50, 16)):
+        X = sp.random(n, d, density=0.1, format="csr", dtype=dtype, random_state=0)
+        X.data += 1.0
+        for index in (np.int32, np.int64):
+            Xi = sp.csr_matrix((X.data, X.indices.astype(index), X.indptr.astype(index)),
+                               shape=X.shape)  # fmt: skip
+            for init in ("k-means++", "random", "k-means||"):
+                model = KMeansParams(k, seed=0, init=init, max_iter=2).fit(Xi)
+            model.predict(Xi), model.transform(Xi), model.score(Xi)
+            far = np.full((k, d), 1e3, dtype=dtype)
+            far[0] = 0.0
+            KMeansParams(k, init=far, max_iter=2).fit(Xi)  # re-seeding empty clusters
+            for batch in (256, n):
+                MiniBatchKMeansParams(k, seed=0, batch_size=batch, max_iter=1).fit(Xi)
+
+
+def other(dtype: Any) -> None:
+    """``algorithm="optimal"`` on one feature, and the silhouette of a labelling."""
+    from ._plot_data import silhouette_samples
+    from .params import KMeansParams
+
+    for n in (200, 300_000):
+        KMeansParams(4, algorithm="optimal").fit(_data(n, 1, dtype))
+    X = _data(200, 2, dtype)
+    silhouette_samples(X, np.arange(200) % 3)
+
+
+def constrained(dtype: Any) -> None:
+    """Size-limited fits: the calling-thread step (small n k) and the parallel one."""
+    from .params import KMeansParams
+
+    for n, k in ((200, 4), (40_000, 32)):
+        X = _data(n, 4, dtype)
+        KMeansParams(k, seed=0, size_min=n // k - 2, size_max=n // k + 2, max_iter=2).fit(X)
+
+
+#: The groups ``fastkmeans compile`` runs, each for both dtypes.
+GROUPS: tuple[tuple[str, Callable[[Any], None]], ...] = (
+    ("dense, small data", dense_small),
+    ("dense, large data", dense_large),
+    ("mini-batch", minibatch),
+    ("blocks (out of core, Dask)", blocks),
+    ("sparse", sparse),
+    ("size limits", constrained),
+    ("optimal, silhouette", other),
+)
+
+
+@dataclass
+class Summary:
+    """What :func:`compile_all` did: kernels compiled or loaded (of all there are),
+    specialisations compiled now and loaded from the cache, seconds (wall and CPU) per
+    group and in all, and the cache folder."""
+
+    kernels: int
+    total: int
+    compiled: int
+    loaded: int
+    seconds: float
+    cpu_seconds: float
+    folder: str
+    groups: dict[str, tuple[float, float]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    up_to_date: bool = False
+
+    def line(self) -> str:
+        """The one-line summary the command prints."""
+        state = "up-to-date" if self.up_to_date else f"compiled={self.compiled} " \
+            f"from_cache={self.loaded}"  # fmt: skip
+        return (
+            f"kernels={self.kernels}/{self.total} {state} seconds={self.seconds:.1f} "
+            f"cache={self.folder}"
+        )
+
+
+STAMP = "fastkmeans-compiled.txt"
+
+
+def _stamp() -> str:
+    """What the cache held after the last full ``compile_all``: Numba's version and each
+    kernel's source and cache index (size and time), so that any change reruns it."""
+    import numba
+
+    parts = [numba.__version__]
+    for name, disp in sorted(entry_kernels(kernel_dispatchers()).items()):
+        index = disp._cache._cache_file._index_path
+        source = disp.py_func.__code__.co_filename
+        for path in (source, index):
+            st = os.stat(path)
+            parts.append(f"{name} {st.st_size} {st.st_mtime_ns}")
+    return "\n".join(parts) + "\n"
+
+
+def _up_to_date() -> bool:
+    """Whether the cache still holds what the last full run compiled (no kernel loaded)."""
+    try:
+        with open(os.path.join(cache_folder(), STAMP), encoding="utf-8") as fh:
+            return fh.read() == _stamp()
+    except (OSError, AttributeError):  # no stamp, a cache file gone, or Numba's layout moved
+        return False
+
+
+def _write_stamp() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # a read-only cache: no stamp
+        with open(os.path.join(cache_folder(), STAMP), "w", encoding="utf-8") as fh:
+            fh.write(_stamp())
+
+
+def compile_all(progress: bool = False, groups: tuple[str, ...] | None = None) -> Summary:
+    """Compile (or load from the cache) every kernel for both dtypes; a tqdm bar over the
+    groups with ``progress``. ``groups`` picks some of :data:`GROUPS` by name. A full run
+    leaves a stamp in the cache folder; the next one returns at once while the kernels'
+    sources and cache files are unchanged."""
+    start, cpu = time.perf_counter(), time.process_time()
+    if groups is None and _up_to_date():
+        n = len(entry_kernels(kernel_dispatchers()))
+        return Summary(n, n, 0, 0, time.perf_counter() - start, time.process_time() - cpu,
+                       cache_folder(), up_to_date=True)  # fmt: skip
+    todo = [(name, fn, dt) for name, fn in GROUPS for dt in DTYPES
+            if groups is None or name in groups]  # fmt: skip
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="compiling kernels", unit="group")
+    times: dict[str, tuple[float, float]] = {}
+    try:
+        for name, fn, dtype in todo:
+            if bar is not None:
+                bar.set_postfix_str(f"{name}, {np.dtype(dtype).name}")
+            t, c = time.perf_counter(), time.process_time()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tiny data: too few distinct points etc.
+                fn(dtype)
+            wall0, cpu0 = times.get(name, (0.0, 0.0))
+            times[name] = (wall0 + time.perf_counter() - t, cpu0 + time.process_time() - c)
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    summary = _summary(times, time.perf_counter() - start, time.process_time() - cpu)
+    if groups is None and not summary.missing:
+        _write_stamp()
+    return summary
+
+
+def entry_kernels(kernels: dict[str, Any]) -> dict[str, Any]:
+    """The kernels Python calls: those no other kernel calls (a kernel loaded from the cache
+    brings its callees' code along, without compiling or loading them one by one)."""
+    called = set()
+    for disp in kernel_dispatchers(inlined=True).values():
+        f = disp.py_func
+        called.update(id(f.__globals__.get(name)) for name in f.__code__.co_names)
+    return {name: d for name, d in kernels.items() if id(d) not in called}
+
+
+def _summary(times: dict[str, tuple[float, float]], seconds: float, cpu: float) -> Summary:
+    kernels = kernel_dispatchers()
+    reached = {name: d for name, d in entry_kernels(kernels).items() if d.signatures}
+    compiled = sum(sum(d.stats.cache_misses.values()) for d in kernels.values())
+    loaded = sum(sum(d.stats.cache_hits.values()) for d in kernels.values())
+    entries = entry_kernels(kernels)
+    missing = sorted(set(entries) - set(reached))
+    return Summary(len(reached), len(entries), compiled, loaded, seconds, cpu, cache_folder(),
+                   times, missing)  # fmt: skip

@@ -1,0 +1,132 @@
+"""Compiling: ``fastkmeans compile``, no kernel compiled twice, fits that say they compile."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+from numba import njit
+
+from fastkmeans import _compile, _precompile
+
+
+def _python(code: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_every_kernel_is_an_entry_or_called_by_one():
+    """The compile command counts the kernels Python calls; every other kernel is reached
+    through them (or inlined into them)."""
+    every = _compile.kernel_dispatchers(inlined=True)
+    entries = _precompile.entry_kernels(_compile.kernel_dispatchers())
+    assert entries and set(entries) <= set(every)
+    reached = set(entries)
+    todo = list(entries.values())
+    by_id = {id(d): name for name, d in every.items()}
+    while todo:
+        f = todo.pop().py_func
+        for name in f.__code__.co_names:
+            callee = by_id.get(id(f.__globals__.get(name)))
+            if callee is not None and callee not in reached:
+                reached.add(callee)
+                todo.append(every[callee])
+    assert reached == set(every)
+
+
+def test_compile_command_reaches_every_kernel_and_is_quick_when_warm():
+    """Against the suite's cache (scripts/test.sh runs the command before the tests)."""
+    for _ in range(2):
+        proc = subprocess.run(
+            [sys.executable, "-m", "fastkmeans", "compile"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        line = proc.stdout.strip().splitlines()[-1]
+        m = re.fullmatch(r"kernels=(\d+)/(\d+) (.*) seconds=([\d.]+) cache=(.+)", line)
+        assert m, line
+        assert m[1] == m[2]
+        assert m[5] == os.environ["NUMBA_CACHE_DIR"]
+    assert m[3] == "up-to-date"  # the second run: nothing loaded, nothing compiled
+    assert float(m[4]) < 5.0
+
+
+def test_no_kernel_compiles_twice():
+    """In a new process with a warm cache, the tutorial fit, a k = 64 Hamerly fit,
+    k-means||, mini-batch and a Dask worker's block compile nothing."""
+    code = """
+        import numpy as np
+        import fastkmeans as fk
+        from fastkmeans._assign import Planner, RowState, assign_block
+        from fastkmeans._compile import kernel_dispatchers
+
+        X = fk.datasets.make_tutorial_data(seed=0)
+        fk.KMeansParams(3, seed=42, max_iter=200, tol=1e-5).fit(X).predict(X)
+        B, _ = fk.datasets.make_blobs(20_000, 3, 64, seed=0)
+        fk.KMeansParams(64, seed=0, algorithm="hamerly", max_iter=30).fit(B)
+        fk.KMeansParams(8, seed=0, init="k-means||", max_iter=5).fit(B)
+        fk.MiniBatchKMeansParams(8, seed=0, batch_size=256, max_iter=3).fit(B)
+        w = np.ones(B.shape[0])
+        for algorithm in ("lloyd", "hamerly"):
+            planner = Planner(algorithm, *B.shape, 64, B.dtype, B.mean(axis=0))
+            planner.record(0)  # as if few labels changed: the bounded kernel
+            state = RowState(B.shape[0])
+            for _ in range(2):
+                state, _ = assign_block(B, w, state, planner.plan(B[:64].copy()), worker=True)
+        misses = {name: dict(d.stats.cache_misses)
+                  for name, d in kernel_dispatchers(inlined=True).items()
+                  if d.stats.cache_misses}
+        print("MISSES", misses)
+        """
+    first = _python(code)  # warms the cache, whatever ran before
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = _python(code)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "MISSES {}" in second.stdout, second.stdout
+
+
+def test_watch_says_once_when_a_kernel_compiles():
+    @njit(cache=False)
+    def twice(x):
+        return 2 * x
+
+    said: list[str] = []
+    busy: list[bool] = []
+    with _compile.watch(said.append, busy.append) as compiling:
+        twice(1.0)
+        twice(2.0)  # compiled already
+        twice(np.int64(3))  # a new specialisation: compiles, says nothing more
+    assert said == [_compile.MESSAGE]
+    assert compiling.count == 2 and compiling.seconds > 0
+    assert busy == [True, False, True, False]
+    with _compile.watch(said.append) as again:
+        twice(4.0)
+    assert again.count == 0 and len(said) == 1
+
+
+def test_progress_bar_reads_compiling_while_kernels_compile():
+    @njit(cache=False)
+    def thrice(x):
+        return 3 * x
+
+    class Bar:
+        def __init__(self):
+            self.seen: list[str] = []
+
+        def set_description(self, desc, refresh=True):
+            self.seen.append(desc)
+
+    bar = Bar()
+    with _compile.on_bar(bar, "k-means"):
+        thrice(1.0)
+    assert bar.seen == [f"k-means: {_compile.MESSAGE}", "k-means"]
