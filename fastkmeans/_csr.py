@@ -17,17 +17,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._config import SERIAL_MAX_WORK
-from ._validation import as_float_array, bad_value, normalize_rows, zero_row
+from ._validation import as_float_array, bad_value, is_sparse, normalize_rows, zero_row
 from .kernels import sparse as kernels
 
 F8 = NDArray[np.float64]
 Floats = NDArray[np.floating]
 Ints = NDArray[np.intp]
-
-
-def is_sparse(X: Any) -> bool:
-    """Whether ``X`` is a scipy sparse matrix or array (without importing scipy)."""
-    return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
 
 class CSRRows:
@@ -180,12 +175,17 @@ def small(x: CSRRows, k: int) -> bool:
     return x.nnz * k <= SERIAL_MAX_WORK
 
 
+def center_sq(centers: Floats) -> F8:
+    """||c||^2 of every center, summed in float64."""
+    c64 = centers.astype(np.float64)
+    return np.einsum("ij,ij->i", c64, c64)
+
+
 def center_terms(centers: Floats) -> tuple[Floats, Floats, F8]:
     """What a sparse pass needs of the centers: their transpose (d, k), 0.5 ||c||^2 in
     their dtype and ||c||^2 in float64."""
-    c64 = centers.astype(np.float64)
-    center_sq = np.einsum("ij,ij->i", c64, c64)
-    return np.ascontiguousarray(centers.T), (0.5 * center_sq).astype(centers.dtype), center_sq
+    sq = center_sq(centers)
+    return np.ascontiguousarray(centers.T), (0.5 * sq).astype(centers.dtype), sq
 
 
 def assign(
@@ -211,15 +211,15 @@ def assign(
 def assigned_sq_distances(x: CSRRows, centers: Floats, labels: Ints) -> F8:
     """Each row's squared distance to its center (float64)."""
     out = np.empty(x.shape[0])
-    center_sq = center_terms(centers)[2]
-    kernels.assigned_sq_distances(x.data, x.indices, x.indptr, centers, center_sq, labels, out)
+    sq = center_sq(centers)
+    kernels.assigned_sq_distances(x.data, x.indices, x.indptr, centers, sq, labels, out)
     return out
 
 
 def all_distances(x: CSRRows, centers: Floats) -> F8:
     """(n, k) Euclidean distances to every center (float64)."""
     out = np.empty((x.shape[0], centers.shape[0]))
-    kernels.all_distances(x.data, x.indices, x.indptr, centers, center_terms(centers)[2], out)
+    kernels.all_distances(x.data, x.indices, x.indptr, centers, center_sq(centers), out)
     return out
 
 

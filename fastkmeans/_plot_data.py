@@ -10,19 +10,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._validation import is_sparse
+
 #: The truncated SVD of sparse data (Halko, Martinsson and Tropp's randomized range finder):
 #: random directions beyond the two drawn, power iterations, and the seed of the Gaussian
 #: test matrix, fixed so that the same matrix always gives the same picture.
 SVD_OVERSAMPLES = 10
 SVD_POWER_ITERATIONS = 4
 SVD_SEED = 0
-
-
-def _is_sparse(X: Any) -> bool:
-    """Whether ``X`` is a scipy sparse matrix or array: the duck test of
-    ``fastkmeans._csr.is_sparse``, repeated here so that figures load neither scipy nor
-    Numba."""
-    return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
 
 def _check_sparse(X: Any) -> Any:
@@ -51,7 +46,7 @@ def _check_points(
 ) -> tuple[Any, NDArray[np.int64], NDArray[np.float64] | None]:
     """``X`` as a float64 array (a float64 CSR matrix when it is sparse with d > 3), labels
     as int64 and centroids as a float64 array, with their shapes checked."""
-    if _is_sparse(X):
+    if is_sparse(X):
         Xa = _check_sparse(X)
     else:
         Xa = np.asarray(X, dtype=np.float64)
@@ -66,7 +61,7 @@ def _check_points(
         raise ValueError(f"labels must be integers, got dtype {la.dtype}")
     ca = None
     if centroids is not None:
-        dense: Any = centroids.toarray() if _is_sparse(centroids) else centroids  # k x d
+        dense: Any = centroids.toarray() if is_sparse(centroids) else centroids  # k x d
         ca = np.asarray(dense, dtype=np.float64)
         if ca.ndim != 2 or ca.shape[1] != Xa.shape[1]:
             raise ValueError(
@@ -131,7 +126,7 @@ def _project(
     """What :func:`fastkmeans.plot.clusters` draws: the points and ``extra`` (centroids) in
     at most 3 coordinates, and the axis titles. d <= 3: as they are; dense d > 3: their first
     two principal components; sparse (d > 3): a truncated SVD that never densifies X."""
-    if _is_sparse(X):
+    if is_sparse(X):
         proj, extra, ratio = _truncated_svd(X, extra)
         return proj, extra, [f"SVD {i + 1} ({100 * r:.1f}% of the squared norm)"
                              for i, r in enumerate(ratio)]  # fmt: skip

@@ -133,9 +133,14 @@ def as_initial_centers(
     return np.array(init, dtype=dtype, order="C", copy=True)
 
 
+def is_sparse(X: Any) -> bool:
+    """Whether ``X`` is a scipy sparse matrix or array (a duck test: scipy is not imported)."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
 def check_not_sparse(X: Any, name: str = "X") -> None:
     """Refuse a scipy sparse matrix or array with a message that says what to do."""
-    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
+    if is_sparse(X):
         raise TypeError(
             f"{name} is a scipy sparse {type(X).__name__}, and sparse input is not supported "
             f"yet: convert it with {name}.toarray() if the dense array fits in memory "

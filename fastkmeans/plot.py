@@ -19,11 +19,11 @@ from . import _plot_sizes
 from ._plot_data import (
     _check_points,
     _elbow_index,
-    _is_sparse,
     _project,
     silhouette_samples,
     stratified_sample,
 )
+from ._validation import is_sparse
 from .model import KMeansModel
 
 __all__ = [
@@ -314,7 +314,7 @@ def elbow(X: ArrayLike, ks: Iterable[int], *, progress: bool = True, **params: A
     if "n_clusters" in params:
         raise TypeError("elbow() takes the values of k from ks, not n_clusters")
     fits = [KMeansParams(k, **params) for k in values]  # validates every k before any work
-    Xa = X if _is_sparse(X) else np.asarray(X)
+    Xa = X if is_sparse(X) else np.asarray(X)
     inertia = np.empty(len(values), dtype=np.float64)
     bar = None
     if progress:
@@ -388,7 +388,7 @@ def silhouette(
     >>> 0.0 < fig.layout.meta["mean"] < 1.0
     True
     """
-    if _is_sparse(X):
+    if is_sparse(X):
         raise TypeError("plot.silhouette needs dense X, got a scipy sparse matrix: pass the "
                         "dense rows of a sample, e.g. X[rows].toarray() with labels[rows]")
     Xa = np.asarray(X)

@@ -14,7 +14,7 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from .._csr import is_sparse
+from .._validation import is_sparse
 from .base import BlockSource
 from .memory import MemorySource
 from .sparse import SparseSource
