@@ -30,10 +30,19 @@ def dense_init(k, d, seed, dtype=np.float64):
     return np.random.default_rng(seed).normal(size=(k, d)).astype(dtype) + 1.0
 
 
-def assert_same_fit(a, b, dtype=np.float64):
-    np.testing.assert_array_equal(a.labels, b.labels)
-    assert a.n_iter == b.n_iter and a.stop_reason == b.stop_reason
+def assert_same_fit(a, b, dtype=np.float64, X=None):
+    """The same fit; for float32 with ``X`` given, rows may differ only where two centers
+    are equally near to float32 rounding (the two sides compute distances differently), and
+    such a tie may change the iteration count."""
     tol = 1e-4 if dtype == np.float32 else 1e-9
+    if X is not None and dtype == np.float32:
+        D = b.transform(X) ** 2
+        rows = np.flatnonzero(a.labels != b.labels)
+        gap = D[rows, a.labels[rows]] - D[rows, b.labels[rows]]
+        assert np.all(np.abs(gap) <= 1e-5 * (1.0 + D[rows].max(axis=1))), "not a tie"
+    else:
+        np.testing.assert_array_equal(a.labels, b.labels)
+        assert a.n_iter == b.n_iter and a.stop_reason == b.stop_reason
     np.testing.assert_allclose(a.centroids, b.centroids, rtol=tol, atol=tol)
     assert a.inertia == pytest.approx(b.inertia, rel=tol)
     assert a.centroids.dtype == b.centroids.dtype == dtype
@@ -60,7 +69,7 @@ def test_same_fit_as_dense_from_the_same_init(density, k, dtype, weighted, cosin
                              metric="cosine" if cosine else "euclidean")  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", fk.ConvergenceWarning)
-        assert_same_fit(params.fit(X, w), params.fit(X.toarray(), w), dtype)
+        assert_same_fit(params.fit(X, w), params.fit(X.toarray(), w), dtype, X.toarray())
 
 
 @pytest.mark.parametrize("init", ["k-means++", "random", "k-means||"])
