@@ -39,7 +39,7 @@ class SparseSource(MemorySource):
         if algorithm in ("hamerly", "yinyang"):
             warn(
                 f"algorithm={algorithm!r} has no sparse kernel: Lloyd's algorithm runs on "
-                f"sparse data instead (the same result; on text its bounds rarely prune)",
+                f"sparse data instead (the same result)",
                 UserWarning,
             )
             return "lloyd"
