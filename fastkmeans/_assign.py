@@ -12,6 +12,11 @@ Every kind of data runs the same two pieces:
   float64 vector ``[sums (k*d), weight sums (k), inertia, labels changed]`` that blocks add
   up with ``+``.
 
+Hamerly's and Yinyang's blocks keep per-chunk partial sums in their state, updated by the
+rows that change label only (see :mod:`.kernels.hamerly`); between the refresh passes that
+recompute them, the inertia of a pass comes from those partials (:func:`stats_inertia`),
+and ``Plan.exact`` is False. The final pass of a run is always exact.
+
 The bounded algorithms give Lloyd's labels (see :mod:`.kernels.hamerly`), so a plan never
 changes the result, only the work.
 """
@@ -108,7 +113,8 @@ class Plan:
 
     ``kind`` is ``"lloyd"``, ``"hamerly"``, ``"yinyang"`` or ``"constrained"``; ``scan``
     and ``bound`` are the bounded kernels' tuples (None for Lloyd); ``n_groups`` is
-    Yinyang's bound width; ``sizes`` the ``(size_min, size_max)`` of a constrained pass.
+    Yinyang's bound width; ``sizes`` the ``(size_min, size_max)`` of a constrained pass;
+    ``exact`` is False for a bounded pass whose inertia comes from the partial sums.
     """
 
     centers: Floats
@@ -120,6 +126,7 @@ class Plan:
     bound: tuple[Any, ...] | None = None
     n_groups: int = 0
     sizes: tuple[int, int] | None = None
+    exact: bool = True
 
 
 class Planner:
@@ -143,6 +150,7 @@ class Planner:
         self.gemm = self.kind != "constrained" and not is_small(n, d, k) and _config.use_gemm(d, k)
         self.dtype = np.dtype(dtype)
         self.mean = (mean if self.gemm else np.zeros(d)).astype(self.dtype)
+        self.stat_mean = np.ascontiguousarray(mean, dtype=np.float64)  # the partials' origin
         self.slack = 1e-4 if self.dtype == np.float32 else 1e-10
         self.n_groups = yinyang_groups(n, k) if self.kind == "yinyang" else 0
         self.reset()
@@ -152,6 +160,7 @@ class Planner:
         self.bounded_by: F8 | None = None
         self.groups = np.zeros(self.k, dtype=np.intp)
         self.last_changed = self.n
+        self.since_refresh = 0  # bounded passes since the partial sums were recomputed
 
     def record(self, changed: int) -> None:
         """Labels changed by the pass just run."""
@@ -162,14 +171,20 @@ class Planner:
         return Plan(centers, "lloyd", accumulate, self.gemm, self.mean)
 
     def final(self, centers: Floats) -> Plan:
-        """The final assignment of a run: Lloyd's, or the constrained one."""
+        """The final assignment of a run: Lloyd's, the constrained one, or, once Hamerly's
+        or Yinyang's bounds are set, a bounded refresh pass (Lloyd's labels, the exact
+        inertia, without a full scan)."""
         if self.kind == "constrained":
             return Plan(centers, "constrained", False, False, self.mean, sizes=self.sizes)
+        if self.bounded_by is not None:
+            return self.plan(centers, refresh=True)
         return self.lloyd(centers, False)
 
-    def plan(self, centers: Floats) -> Plan:
+    def plan(self, centers: Floats, refresh: bool = False) -> Plan:
         """The next accumulating pass. Hamerly and Yinyang start from Lloyd: their bounds
-        are set (one full scan) once few labels still change, and kept from then on."""
+        are set (one full scan) once few labels still change, and kept from then on. Their
+        partial sums are recomputed on the first bounded pass, every
+        ``_config.SUMS_REFRESH_EVERY`` passes and when ``refresh`` is asked."""
         if self.kind == "constrained":
             return Plan(centers, "constrained", True, False, self.mean, sizes=self.sizes)
         bounded = self.kind in ("hamerly", "yinyang") and (
@@ -179,6 +194,8 @@ class Planner:
             return self.lloyd(centers, True)
         c64 = centers.astype(np.float64)
         first = self.bounded_by is None
+        refresh = refresh or first or self.since_refresh >= _config.SUMS_REFRESH_EVERY
+        self.since_refresh = 1 if refresh else self.since_refresh + 1
         move = np.zeros(self.k) if first else np.sqrt(((c64 - self.bounded_by) ** 2).sum(axis=1))
         half_gaps = np.empty(self.k)
         small = is_small(self.k, centers.shape[1], self.k)  # k x k distances
@@ -197,27 +214,33 @@ class Planner:
                 self.groups = group_centers(c64, self.n_groups)
             group_move = np.zeros(self.n_groups)
             np.maximum.at(group_move, self.groups, move)
-            bound: tuple[Any, ...] = (self.groups, half_gaps, move, group_move, first, self.slack)
+            bound: tuple[Any, ...] = (self.groups, half_gaps, move, group_move, first, refresh,
+                                      self.slack, self.stat_mean)  # fmt: skip
         else:
             order = np.argsort(-move, kind="stable")
             top = int(order[0])
             second = float(move[order[1]]) if self.k > 1 else 0.0
-            bound = (half_gaps, move, float(move[top]), top, second, first, self.slack)
+            bound = (half_gaps, move, float(move[top]), top, second, first, refresh, self.slack,
+                     self.stat_mean)  # fmt: skip
         self.bounded_by = c64
-        return Plan(centers, self.kind, True, self.gemm, self.mean, scan, bound, self.n_groups)
+        return Plan(centers, self.kind, True, self.gemm, self.mean, scan, bound, self.n_groups,
+                    exact=refresh)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- blocks
 class RowState:
-    """Per-row state of one block for one run: labels, the bounds once they are set, and
-    the cluster prices of the constrained assignment (its warm start). In this process
-    it also keeps the block's kernel workspaces between passes."""
+    """Per-row state of one block for one run: labels, the bounds once they are set, the
+    bounded kernels' per-chunk partial sums (``partials``: sums, weight sums and
+    ``(w ||x - m||^2, count)`` per cluster, kept up to date by the moves), and the cluster
+    prices of the constrained assignment (its warm start). In this process it also keeps
+    the block's kernel workspaces between passes."""
 
     def __init__(self, m: int) -> None:
         self.labels = np.full(m, -1, dtype=np.intp)
         self.prices: F8 | None = None
         self.upper: F8 | None = None
         self.lower: F8 | None = None  # (m,) for Hamerly, (m, groups) for Yinyang
+        self.partials: tuple[F8, F8, F8] | None = None
         self.scanned = m  # rows whose distances to every center the last pass computed
         self._bounds: NDArray[np.intp] | None = None
         self._work: dict[tuple[int, ...], tuple[F8, ...]] = {}
@@ -244,6 +267,7 @@ class RowState:
         out.prices = None if self.prices is None else self.prices.copy()
         out.upper = None if self.upper is None else self.upper.copy()
         out.lower = None if self.lower is None else self.lower.copy()
+        out.partials = None if self.partials is None else tuple(p.copy() for p in self.partials)
         out.scanned = self.scanned
         return out
 
@@ -262,14 +286,20 @@ class RowState:
             }
         return self._work[key]
 
-    def bounds_for(self, plan: Plan) -> None:
-        """Allocate the bounds the first time a bounded plan reaches this block."""
+    def bounds_for(self, plan: Plan, n_chunks: int) -> tuple[F8, F8, F8]:
+        """Allocate the bounds and the partial sums the first time a bounded plan reaches
+        this block (a refresh pass fills them); returns the partials."""
         m = self.labels.shape[0]
         if self.upper is None:
             self.upper = np.empty(m)
         shape: tuple[int, ...] = (m, plan.n_groups) if plan.kind == "yinyang" else (m,)
         if self.lower is None or self.lower.shape != shape:
             self.lower = np.empty(shape)
+        k, d = plan.centers.shape
+        if self.partials is None or self.partials[0].shape != (n_chunks, k, d):
+            self.partials = (np.zeros((n_chunks, k, d)), np.zeros((n_chunks, k)),
+                             np.zeros((n_chunks, k, 2)))  # fmt: skip
+        return self.partials
 
 
 def packed_size(k: int, d: int) -> int:
@@ -318,13 +348,13 @@ def assign_block(
                                   (sums, wsums, inertia), plan.accumulate, serial)  # fmt: skip
         state.scanned = m
     else:
-        state.bounds_for(plan)
+        sums, wsums, stats = state.bounds_for(plan, bounds.shape[0] - 1)
         if plan.kind == "hamerly":
             kernel = hamerly_step_serial if serial else hamerly_step
         else:
             kernel = yinyang_step_serial if serial else yinyang_step
         kernel(X, w, centers, plan.scan, plan.bound, bounds, state.labels, state.upper,
-               state.lower, sums, wsums, inertia, changed, scanned)  # fmt: skip
+               state.lower, sums, wsums, stats, inertia, changed, scanned)  # fmt: skip
         state.scanned = int(scanned.sum())
     packed = np.zeros(packed_size(k, d))
     if plan.accumulate:
@@ -332,9 +362,25 @@ def assign_block(
         reduce_chunks(sums, wsums, total_sums, packed[k * d : k * d + k])
     else:
         packed[k * d : k * d + k] = np.bincount(state.labels, weights=w, minlength=k)
-    packed[-2] = inertia.sum()
+    if plan.exact:
+        packed[-2] = inertia.sum()
+    else:
+        wsum = packed[k * d : k * d + k]
+        packed[-2] = stats_inertia(total_sums, wsum, stats[:, :, 0].sum(axis=0), centers,
+                                   plan.bound[-1])  # fmt: skip
     packed[-1] = changed.sum()
     return state, packed
+
+
+def stats_inertia(sums: F8, wsums: F8, sq: F8, centers: Floats, mean: F8) -> float:
+    """The inertia of the labels the partials describe, from their sufficient statistics:
+    per cluster, ``sq = sum w ||x - m||^2``, ``sums = sum w x`` and ``wsums = sum w``, about
+    the data mean ``m`` (to keep cancellation small); the history of bounded passes between
+    refreshes (about 1e-9 relative of the exact sum on well-conditioned data)."""
+    c = centers.astype(np.float64) - mean
+    s = sums - wsums[:, None] * mean
+    terms = sq - 2.0 * np.einsum("kd,kd->k", c, s) + wsums * np.einsum("kd,kd->k", c, c)
+    return max(float(terms.sum()), 0.0)
 
 
 def assign_sparse(X: _csr.CSRRows, w: F8, state: RowState, plan: Plan) -> tuple[RowState, F8]:

@@ -63,6 +63,11 @@ YINYANG_MAX_BYTES: int = 64 * 2**20
 #: Hamerly and Yinyang run Lloyd's kernel until at most this fraction of labels changes
 #: in an iteration, then set their bounds: early iterations move most points anyway.
 HAMERLY_SWITCH: float = 0.05
+#: Hamerly and Yinyang keep their cluster sums up to date by the points that move (the
+#: others are not read) and recompute them from scratch every this many bounded passes
+#: (and on the first and the final one), so that float64 drift stays far below 1e-12
+#: relative (tests/test_incremental.py measures it).
+SUMS_REFRESH_EVERY: int = 10
 
 
 def use_gemm(n_features: int, n_clusters: int) -> bool:

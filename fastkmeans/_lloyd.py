@@ -96,8 +96,11 @@ def lloyd(
     history: list[Record] = []
     stop, shift = "max_iter", np.inf
     inertia, weights = np.inf, np.zeros(centers.shape[0])
+    exact = True  # the last pass's inertia is the exact sum (not from partial sums)
     for _ in range(max_iter):
-        sums, wsums, inertia, changed = source.assign(planner.plan(centers))
+        plan = planner.plan(centers)
+        exact = plan.exact
+        sums, wsums, inertia, changed = source.assign(plan)
         planner.record(changed)
         weights = wsums  # the weight of each cluster of these labels
         n_reseeded = 0
@@ -116,7 +119,7 @@ def lloyd(
         if shift <= tol:
             stop = "tol"
             break
-    if not (stop == "strict" and shift == 0.0):  # else the labels are still exact
+    if not (stop == "strict" and shift == 0.0 and exact):  # else labels and inertia hold
         _, weights, inertia, _ = source.assign(planner.final(centers))
     with np.errstate(over="ignore"):  # astronomic weights: a cluster may weigh inf
         weights = weights * source.weight_scale

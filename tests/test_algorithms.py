@@ -1,4 +1,10 @@
-"""Every exact algorithm gives Lloyd's labels, iterations and centroids from the same init."""
+"""Every exact algorithm gives Lloyd's labels, iterations and centroids from the same init.
+
+Hamerly's and Yinyang's cluster sums are updated by the points that move (with periodic
+refreshes), so their centroids are Lloyd's to float64 rounding: 1e-12 relative in float64,
+one float32 rounding step (of the largest coordinate) in float32; the history inertia of
+their bounded passes comes from sufficient statistics (1e-9 relative).
+"""
 
 from __future__ import annotations
 
@@ -20,8 +26,12 @@ ALGORITHMS = ["hamerly", "yinyang"]
 def _same_fit(a: fk.KMeansModel, b: fk.KMeansModel) -> None:
     np.testing.assert_array_equal(a.labels, b.labels)
     assert a.n_iter == b.n_iter and a.stop_reason == b.stop_reason
-    assert a.centroids.tobytes() == b.centroids.tobytes()
-    assert a.inertia == b.inertia
+    assert a.centroids.dtype == b.centroids.dtype
+    step = 1e-12 if a.centroids.dtype == np.float64 else float(np.finfo(np.float32).eps)
+    atol = step * float(np.abs(b.centroids).max())
+    np.testing.assert_allclose(a.centroids, b.centroids, rtol=0, atol=atol)
+    assert a.inertia == pytest.approx(b.inertia, rel=1e-10)
+    np.testing.assert_allclose(a.inertia_history, b.inertia_history, rtol=1e-9)
     np.testing.assert_array_equal(a.history.labels_changed, b.history.labels_changed)
 
 
@@ -150,7 +160,8 @@ def test_hamerly_takes_over_from_lloyd_and_prunes():
     lloyd_planner = Planner("lloyd", *X.shape, 16, X.dtype, source.mean)
     ref = lloyd(source, lloyd_planner, X[:16].copy(), 300, 0.0)
     np.testing.assert_array_equal(run.labels, ref.labels)
-    assert run.centers.tobytes() == ref.centers.tobytes() and run.n_iter == ref.n_iter
+    assert run.n_iter == ref.n_iter and run.stop_reason == ref.stop_reason
+    np.testing.assert_allclose(run.centers, ref.centers, rtol=1e-12, atol=1e-12)
     scanned, _ = _bounded_passes(source, planner, run.centers, 3)
     assert scanned[0] == len(X) and scanned[-1] < 0.5 * len(X)  # converged: rows skipped
 

@@ -7,8 +7,17 @@ keeps pruning strictly on the safe side of rounding. The points that must be sca
 gathered per tile and scanned as the engine's Lloyd kernel scans a tile (:func:`scan_values`:
 one GEMM, or the same direct-difference loop); after a GEMM, lower bounds give way by a
 bound on its rounding error. Labels are therefore Lloyd's, up to BLAS rounding in near-ties
-on the GEMM path. Sums are recomputed from scratch every iteration, per fixed chunk, in the
-same row order as Lloyd: the centroids are Lloyd's whenever the labels are.
+on the GEMM path.
+
+Sums are incremental (Hamerly 2010): every chunk keeps its own float64 partial sums (w x,
+w, w ||x - m||^2 about the data mean m, and the row count per cluster) from one pass to the
+next, and a row whose label changes moves its terms from its old cluster to its new one
+(:func:`move_row`); rows whose bounds hold are not read at all. A *refresh* pass (the first
+bounded pass, then every ``_config.SUMS_REFRESH_EVERY`` passes, and the final one)
+recomputes the partials from scratch in Lloyd's row order, with the exact inertia; between
+refreshes the inertia comes from the partials (``_assign.stats_inertia``). Partials are
+merged in chunk order, so nothing depends on the thread count, and the centroids are
+Lloyd's to float64 rounding of the moves (bitwise after a refresh).
 """
 
 from __future__ import annotations
@@ -89,20 +98,66 @@ def lower_bound(gemm, value, xnorm, radius, gemm_err):
     d2 -= gemm_err * (xn * radius + radius * radius + xnorm)
     return max(np.sqrt(max(d2, 0.0)) - gemm_err * (xn + radius), 0.0)
 
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def move_row(X, w, r, a, j, smean, sums, wsums, stats):
+    """IN X (n,d), w (n,) f8, row r, its old cluster a and new one j, smean (d,) f8 the data
+    mean; INOUT sums (k,d) f8, wsums (k,) f8, stats (k,2) f8 (w ||x - m||^2, row count):
+    the row's terms leave a and join j. A cluster left with no row is zeroed exactly."""
+    wi = w[r]
+    q = 0.0
+    for f in range(X.shape[1]):
+        v = np.float64(X[r, f])
+        t = wi * v
+        sums[a, f] -= t
+        sums[j, f] += t
+        u = v - smean[f]
+        q += u * u
+    q *= wi
+    wsums[a] -= wi
+    wsums[j] += wi
+    stats[a, 0] -= q
+    stats[j, 0] += q
+    stats[a, 1] -= 1.0
+    stats[j, 1] += 1.0
+    if stats[a, 1] == 0.0:
+        sums[a, :] = 0.0
+        wsums[a] = 0.0
+        stats[a, 0] = 0.0
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def tile_stats(X, w, t0, m, labels, smean, stats):
+    """IN X (n,d), w (n,) f8, rows t0..t0+m and their labels, smean (d,) f8; INOUT stats
+    (k,2) f8: each row's w ||x - m||^2 and a count of one added to its cluster."""
+    Xt = X[t0 : t0 + m]
+    wt = w[t0 : t0 + m]
+    lt = labels[t0 : t0 + m]
+    for r in range(m):
+        q = 0.0
+        for f in range(X.shape[1]):
+            u = np.float64(Xt[r, f]) - smean[f]
+            q += u * u
+        j = lt[r]
+        stats[j, 0] += wt[r] * q
+        stats[j, 1] += 1.0
+
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sums, wsums):
+def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sums, wsums, stats):
     """One chunk of :func:`hamerly_step`. Returns (inertia, labels changed, rows scanned).
 
     Rows go in tiles: the bounds of every row are checked first and the rows that fail
     are scanned together (:func:`scan_values`: one GEMM, or direct differences, as the
-    engine's Lloyd kernel does); then the tile is accumulated in row order, so the sums
-    are Lloyd's whenever the labels are."""
+    engine's Lloyd kernel does). A row that changes label moves its terms between the
+    chunk's partials; a refresh pass instead accumulates every tile in row order (Lloyd's
+    sums) and returns the exact inertia (0 otherwise)."""
     centered, half_norms, mean, radius, gemm_err, gemm = scan
-    half_gaps, move, max_move, argmax_move, second_move, first, slack = bound
+    half_gaps, move, max_move, argmax_move, second_move, first, refresh, slack, smean = bound
     k, d = centers.shape
-    sums[:] = 0.0
-    wsums[:] = 0.0
+    if refresh:
+        sums[:] = 0.0
+        wsums[:] = 0.0
+        stats[:] = 0.0
     todo = np.empty(TILE_ROWS, dtype=np.intp)
     tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
     dots = np.empty(TILE_ROWS * k, dtype=X.dtype)
@@ -118,6 +173,7 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
         cnt = 0
         # Slices of the tile, indexed from 0: no index wrap-around checks in the loops.
         Xt = X[t0:t1]
+        wt = w[t0:t1]
         lt = labels[t0:t1]
         ut = upper[t0:t1]
         lw = lower[t0:t1]
@@ -157,16 +213,35 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
                 j = lab[q]
                 ut[r] = _dist(Xt, centers, r, j)
                 lw[r] = lower_bound(gemm, second[q], xnorm[q], radius, gemm_err)
-                if lt[r] != j:
+                a = lt[r]
+                if a != j:
+                    if not refresh:
+                        move_row(Xt, wt, r, a, j, smean, sums, wsums, stats)
                     lt[r] = j
                     n_changed += 1
-        inert = _tile_total(X, w, centers, t0, t1 - t0, labels, sums, wsums, True, inert)
+        if refresh:
+            inert = _tile_total(X, w, centers, t0, t1 - t0, labels, sums, wsums, True, inert)
+            tile_stats(X, w, t0, t1 - t0, labels, smean, stats)
     return inert, n_changed, n_scanned
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def hamerly_step(
-    X, w, centers, scan, bound, bounds, labels, upper, lower, sums, wsums, inertia, changed, scanned
+    X,
+    w,
+    centers,
+    scan,
+    bound,
+    bounds,
+    labels,
+    upper,
+    lower,
+    sums,
+    wsums,
+    stats,
+    inertia,
+    changed,
+    scanned,
 ):
     """IN X (n,d), w (n,) f8, centers (k,d), scan = (centered, half_norms, mean, radius,
     gemm_err, gemm): centered = centers - mean (k,d) and half_norms = 0.5 ||centered||^2
@@ -174,11 +249,12 @@ def hamerly_step(
     relative rounding of the GEMM-style distances), gemm (scan with GEMM-style values,
     else direct differences); bound = (half_gaps (k,) f8, move (k,) f8 (how far each
     center moved since the bounds were set), max_move f8, argmax_move, second_move f8,
-    first (bounds not yet set: scan every row), slack f8); bounds (n_chunks+1,);
-    INOUT labels (n,), upper (n,) f8, lower (n,) f8; OUT sums (n_chunks,k,d) f8,
-    wsums (n_chunks,k) f8, inertia (n_chunks,) f8, changed (n_chunks,) intp, scanned
-    (n_chunks,) intp (rows whose distances were all computed). Chunk c writes only its
-    own slots. BLAS must run single-threaded."""
+    first (bounds not yet set: scan every row), refresh (recompute the partials), slack
+    f8, smean (d,) f8 the data mean); bounds (n_chunks+1,); INOUT labels (n,), upper (n,)
+    f8, lower (n,) f8, the per-chunk partials sums (n_chunks,k,d) f8, wsums (n_chunks,k)
+    f8, stats (n_chunks,k,2) f8; OUT inertia (n_chunks,) f8 (exact on refresh, else 0),
+    changed (n_chunks,) intp, scanned (n_chunks,) intp (rows whose distances were all
+    computed). Chunk c writes only its own slots. BLAS must run single-threaded."""
     for c in prange(bounds.shape[0] - 1):
         # Outputs are arguments of their own: Numba (0.68) loses the stores of a prange loop
         # into arrays unpacked from a tuple argument.
@@ -195,6 +271,7 @@ def hamerly_step(
             lower,
             sums[c],
             wsums[c],
+            stats[c],
         )
         inertia[c], changed[c], scanned[c] = done
 

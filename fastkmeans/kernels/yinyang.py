@@ -9,9 +9,9 @@ longer un-prunes every point. A point keeps its label unread when its upper boun
 half the gap from its center to the nearest other center, or below every group bound.
 
 Points that fail are scanned in full, as in :mod:`.hamerly` (:func:`.hamerly.scan_values`,
-the engine's Lloyd scan), and all their group bounds are set afresh. Sums are recomputed
-per fixed chunk in row order, so the centroids are Lloyd's whenever the labels are. The
-bounds take ``8 * n * t`` bytes: ``t`` is capped by a memory budget (``_config``).
+the engine's Lloyd scan), and all their group bounds are set afresh. Sums are incremental
+per fixed chunk with periodic refreshes, exactly as in :mod:`.hamerly`. The bounds take
+``8 * n * t`` bytes: ``t`` is capped by a memory budget (``_config``).
 """
 
 from __future__ import annotations
@@ -20,20 +20,23 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
-from .hamerly import _dist, lower_bound, scan_values
+from .hamerly import _dist, lower_bound, move_row, scan_values, tile_stats
 from .lloyd import _tile_total
 from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, sums, wsums):
-    """One chunk of :func:`yinyang_step`. Returns (inertia, labels changed, rows scanned)."""
+def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, sums, wsums, stats):
+    """One chunk of :func:`yinyang_step`. Returns (inertia, labels changed, rows scanned);
+    the partials are kept as in :func:`.hamerly._hamerly_chunk`."""
     centered, half_norms, mean, radius, gemm_err, gemm = scan
-    groups, half_gaps, move, group_move, first, slack = bound
+    groups, half_gaps, move, group_move, first, refresh, slack, smean = bound
     k, d = centers.shape
     t = glower.shape[1]
-    sums[:] = 0.0
-    wsums[:] = 0.0
+    if refresh:
+        sums[:] = 0.0
+        wsums[:] = 0.0
+        stats[:] = 0.0
     todo = np.empty(TILE_ROWS, dtype=np.intp)
     tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
     dots = np.empty(TILE_ROWS * k, dtype=X.dtype)
@@ -50,6 +53,7 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
         cnt = 0
         # Slices of the tile, indexed from 0: no index wrap-around checks in the loops.
         Xt = X[t0:t1]
+        wt = w[t0:t1]
         lt = labels[t0:t1]
         ut = upper[t0:t1]
         lw = glower[t0:t1]
@@ -102,10 +106,15 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
                     # Within the label's own group the bound is to the other centers.
                     v = gsecond[g, q] if g == groups[j] else gbest[g, q]
                     lw[r, g] = lower_bound(gemm, v, xnorm[q], radius, gemm_err)
-                if lt[r] != j:
+                a = lt[r]
+                if a != j:
+                    if not refresh:
+                        move_row(Xt, wt, r, a, j, smean, sums, wsums, stats)
                     lt[r] = j
                     n_changed += 1
-        inert = _tile_total(X, w, centers, t0, t1 - t0, labels, sums, wsums, True, inert)
+        if refresh:
+            inert = _tile_total(X, w, centers, t0, t1 - t0, labels, sums, wsums, True, inert)
+            tile_stats(X, w, t0, t1 - t0, labels, smean, stats)
     return inert, n_changed, n_scanned
 
 
@@ -122,6 +131,7 @@ def yinyang_step(
     glower,
     sums,
     wsums,
+    stats,
     inertia,
     changed,
     scanned,
@@ -129,10 +139,11 @@ def yinyang_step(
     """IN X (n,d), w (n,) f8, centers (k,d), scan as in :func:`.hamerly.hamerly_step`;
     bound = (groups (k,) the group of each center, half_gaps (k,) f8, move (k,) f8 and
     group_move (t,) f8 (each center's move since the bounds were set and the largest
-    within each group), first (bounds not yet set: scan every row), slack f8);
-    bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8, glower (n,t) f8; OUT sums,
-    wsums, inertia, changed, scanned as in :func:`.hamerly.hamerly_step`. Chunk c writes
-    only its own slots. BLAS must run single-threaded."""
+    within each group), first (bounds not yet set: scan every row), refresh, slack f8,
+    smean (d,) f8); bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8, glower (n,t)
+    f8, partials sums, wsums, stats; OUT inertia, changed, scanned, all as in
+    :func:`.hamerly.hamerly_step`. Chunk c writes only its own slots. BLAS must run
+    single-threaded."""
     for c in prange(bounds.shape[0] - 1):
         # Outputs are arguments of their own: Numba (0.68) loses the stores of a prange loop
         # into arrays unpacked from a tuple argument.
@@ -149,6 +160,7 @@ def yinyang_step(
             glower,
             sums[c],
             wsums[c],
+            stats[c],
         )
         inertia[c], changed[c], scanned[c] = done
 
