@@ -98,6 +98,7 @@ def lower_bound(gemm, value, xnorm, radius, gemm_err):
     d2 -= gemm_err * (xn * radius + radius * radius + xnorm)
     return max(np.sqrt(max(d2, 0.0)) - gemm_err * (xn + radius), 0.0)
 
+
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def move_row(X, w, r, a, j, smean, sums, wsums, stats):
     """IN X (n,d), w (n,) f8, row r, its old cluster a and new one j, smean (d,) f8 the data
