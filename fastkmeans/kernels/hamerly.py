@@ -127,9 +127,35 @@ def move_row(X, w, r, a, j, smean, sums, wsums, stats):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def tile_stats(X, w, t0, m, labels, smean, stats):
-    """IN X (n,d), w (n,) f8, rows t0..t0+m and their labels, smean (d,) f8; INOUT stats
-    (k,2) f8: each row's w ||x - m||^2 and a count of one added to its cluster."""
+def clear_partials(refresh, sums, wsums, stats):
+    """IN refresh; INOUT sums, wsums, stats: zeroed on a refresh pass."""
+    if refresh:
+        sums[:] = 0.0
+        wsums[:] = 0.0
+        stats[:] = 0.0
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def relabel(X, w, labels, r, j, refresh, smean, sums, wsums, stats):
+    """IN X (n,d), w (n,) f8, row r and its new label j, refresh, smean (d,) f8; INOUT
+    labels (n,), partials sums, wsums, stats (as :func:`move_row`, unless ``refresh``:
+    the tile is accumulated afresh then). Returns 1 if the label changed, else 0."""
+    a = labels[r]
+    if a == j:
+        return 0
+    if not refresh:
+        move_row(X, w, r, a, j, smean, sums, wsums, stats)
+    labels[r] = j
+    return 1
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def refresh_tile(X, w, centers, t0, m, labels, smean, sums, wsums, stats, inertia):
+    """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m and their labels, smean (d,) f8,
+    the chunk's inertia so far; INOUT sums (k,d), wsums (k,), stats (k,2) f8: the rows
+    accumulated in Lloyd's row order (:func:`.lloyd._tile_total`) with their w ||x - m||^2
+    and counts. Returns the inertia with the rows' exact terms added."""
+    inertia = _tile_total(X, w, centers, t0, m, labels, sums, wsums, True, inertia)
     Xt = X[t0 : t0 + m]
     wt = w[t0 : t0 + m]
     lt = labels[t0 : t0 + m]
@@ -141,6 +167,7 @@ def tile_stats(X, w, t0, m, labels, smean, stats):
         j = lt[r]
         stats[j, 0] += wt[r] * q
         stats[j, 1] += 1.0
+    return inertia
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -155,10 +182,7 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
     centered, half_norms, mean, radius, gemm_err, gemm = scan
     half_gaps, move, max_move, argmax_move, second_move, first, refresh, slack, smean = bound
     k, d = centers.shape
-    if refresh:
-        sums[:] = 0.0
-        wsums[:] = 0.0
-        stats[:] = 0.0
+    clear_partials(refresh, sums, wsums, stats)
     todo = np.empty(TILE_ROWS, dtype=np.intp)
     tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
     dots = np.empty(TILE_ROWS * k, dtype=X.dtype)
@@ -166,9 +190,7 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
     second = np.empty(TILE_ROWS, dtype=X.dtype)
     lab = np.empty(TILE_ROWS, dtype=np.int32)
     xnorm = np.empty(TILE_ROWS)
-    inert = 0.0
-    n_changed = 0
-    n_scanned = 0
+    inert, n_changed, n_scanned = 0.0, 0, 0
     for t0 in range(lo, hi, TILE_ROWS):
         t1 = min(t0 + TILE_ROWS, hi)
         cnt = 0
@@ -214,15 +236,10 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
                 j = lab[q]
                 ut[r] = _dist(Xt, centers, r, j)
                 lw[r] = lower_bound(gemm, second[q], xnorm[q], radius, gemm_err)
-                a = lt[r]
-                if a != j:
-                    if not refresh:
-                        move_row(Xt, wt, r, a, j, smean, sums, wsums, stats)
-                    lt[r] = j
-                    n_changed += 1
+                n_changed += relabel(Xt, wt, lt, r, j, refresh, smean, sums, wsums, stats)
         if refresh:
-            inert = _tile_total(X, w, centers, t0, t1 - t0, labels, sums, wsums, True, inert)
-            tile_stats(X, w, t0, t1 - t0, labels, smean, stats)
+            inert = refresh_tile(X, w, centers, t0, t1 - t0, labels, smean, sums, wsums, stats,
+                                 inert)  # fmt: skip
     return inert, n_changed, n_scanned
 
 

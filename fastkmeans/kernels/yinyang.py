@@ -20,8 +20,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
-from .hamerly import _dist, lower_bound, move_row, scan_values, tile_stats
-from .lloyd import _tile_total
+from .hamerly import _dist, clear_partials, lower_bound, refresh_tile, relabel, scan_values
 from .twins import serial_twin
 
 
@@ -33,10 +32,7 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
     groups, half_gaps, move, group_move, first, refresh, slack, smean = bound
     k, d = centers.shape
     t = glower.shape[1]
-    if refresh:
-        sums[:] = 0.0
-        wsums[:] = 0.0
-        stats[:] = 0.0
+    clear_partials(refresh, sums, wsums, stats)
     todo = np.empty(TILE_ROWS, dtype=np.intp)
     tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
     dots = np.empty(TILE_ROWS * k, dtype=X.dtype)
@@ -45,9 +41,7 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
     gbest = np.empty((t, TILE_ROWS), dtype=X.dtype)
     gsecond = np.empty((t, TILE_ROWS), dtype=X.dtype)
     xnorm = np.empty(TILE_ROWS)
-    inert = 0.0
-    n_changed = 0
-    n_scanned = 0
+    inert, n_changed, n_scanned = 0.0, 0, 0
     for t0 in range(lo, hi, TILE_ROWS):
         t1 = min(t0 + TILE_ROWS, hi)
         cnt = 0
@@ -106,15 +100,10 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
                     # Within the label's own group the bound is to the other centers.
                     v = gsecond[g, q] if g == groups[j] else gbest[g, q]
                     lw[r, g] = lower_bound(gemm, v, xnorm[q], radius, gemm_err)
-                a = lt[r]
-                if a != j:
-                    if not refresh:
-                        move_row(Xt, wt, r, a, j, smean, sums, wsums, stats)
-                    lt[r] = j
-                    n_changed += 1
+                n_changed += relabel(Xt, wt, lt, r, j, refresh, smean, sums, wsums, stats)
         if refresh:
-            inert = _tile_total(X, w, centers, t0, t1 - t0, labels, sums, wsums, True, inert)
-            tile_stats(X, w, t0, t1 - t0, labels, smean, stats)
+            inert = refresh_tile(X, w, centers, t0, t1 - t0, labels, smean, sums, wsums, stats,
+                                 inert)  # fmt: skip
     return inert, n_changed, n_scanned
 
 
