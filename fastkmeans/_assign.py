@@ -46,6 +46,7 @@ from .kernels.lloyd import (
     lloyd_gemm_serial,
     reduce_chunks,
 )
+from .kernels.small import lloyd_small
 from .kernels.yinyang import yinyang_step, yinyang_step_serial
 
 F8 = NDArray[np.float64]
@@ -338,6 +339,8 @@ def assign_block(
         args = (bounds, state.labels, sums, wsums, inertia, changed, plan.accumulate)
         if plan.gemm:
             (lloyd_gemm_serial if serial else lloyd_gemm)(X, w, centers, plan.mean, *args)
+        elif is_small(m, d, k):
+            lloyd_small(X, w, centers, *args)  # compiles in a fraction of the tiled one
         else:
             (lloyd_direct_serial if serial else lloyd_direct)(X, w, centers, *args)
         state.scanned = m

@@ -51,9 +51,8 @@ def _fits(X: Any, k: int, **fields: Any) -> None:
 
 
 def dense_small(dtype: Any) -> None:
-    """Small problems: the serial kernels (direct differences)."""
-    for d in (2, 20, 70):  # k-means++ on tiles, rows one and four candidates at a time
-        _fits(_data(300, d, dtype), 3)
+    """Small problems: the row-loop kernels of :mod:`.kernels.small`."""
+    _fits(_data(300, 2, dtype), 3)
 
 
 def dense_large(dtype: Any) -> None:
@@ -111,8 +110,9 @@ def blocks(dtype: Any) -> None:
     except ImportError:  # pragma: no cover - the dask extra is not installed
         return
     with dask.config.set(scheduler="synchronous"):
-        for d, k in ((3, 16), (2, 3)):  # GEMM and direct
-            Xd = da.from_array(X[:, :d], chunks=(2_000, d))
+        big = _data(80_000, 2, dtype)  # blocks above the small-problem size: direct
+        for Xb, k in ((X[:, :3], 16), (X[:, :2], 3), (big, 3)):  # GEMM, small, direct
+            Xd = da.from_array(Xb, chunks=(Xb.shape[0] // 2, Xb.shape[1]))
             _fits(Xd, k)
             model = KMeansParams(k, seed=0, max_iter=2).fit(Xd)
             model.predict(Xd).compute(), model.transform(Xd).compute()

@@ -38,6 +38,7 @@ from .kernels.plusplus_blocks import (
     closest_update,
     closest_update_serial,
 )
+from .kernels.small import kmeans_plusplus_small
 
 F8 = NDArray[np.float64]
 Floats = NDArray[np.floating]
@@ -103,19 +104,22 @@ def plusplus_rows(X: Floats, w: F8, k: int, rng: np.random.Generator) -> NDArray
     if isinstance(X, _csr.CSRRows):
         _csr.kmeans_plusplus(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
         return out
-    small = is_small(X.shape[0], X.shape[1] * n_trials, k)
-    kernel = plusplus_kernel(X.shape[1], small)
+    if is_small(X.shape[0], X.shape[1] * n_trials, k):
+        kmeans_plusplus_small(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
+        return out
+    kernel = plusplus_kernel(X.shape[1])
     kernel(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
     return out
 
 
-def plusplus_kernel(d: int, serial: bool) -> Any:
+def plusplus_kernel(d: int) -> Any:
     """The in-memory k-means++ kernel for ``d`` features: transposed tiles below
-    ``_config.SEED_TILES_BELOW_FEATURES``, rows from it on; its serial twin for small data.
-    Two kernels picked here, so that a fit compiles only the layout it uses."""
+    ``_config.SEED_TILES_BELOW_FEATURES``, rows from it on (small problems take
+    :func:`.kernels.small.kmeans_plusplus_small`). Two kernels picked here, so that a fit
+    compiles only the layout it uses."""
     if d < _config.SEED_TILES_BELOW_FEATURES:
-        return seeding.kmeans_plusplus_tiles_serial if serial else seeding.kmeans_plusplus_tiles
-    return seeding.kmeans_plusplus_rows_serial if serial else seeding.kmeans_plusplus_rows
+        return seeding.kmeans_plusplus_tiles
+    return seeding.kmeans_plusplus_rows
 
 
 def _block_bounds(m: int, worker: bool) -> NDArray[np.intp]:

@@ -46,9 +46,12 @@ class KMeans(_BaseKMeans):
 
     Parameters, attributes and behaviour are scikit-learn's (see
     :class:`sklearn.cluster.KMeans`); results equal scikit-learn's from the same initial
-    centers, up to float rounding. ``algorithm`` maps onto :class:`fastkmeans.KMeansParams`
-    (every algorithm gives Lloyd's result). ``copy_x`` is accepted for compatibility:
-    fastkmeans never modifies X.
+    centers, up to float rounding. ``algorithm`` keeps scikit-learn's default ``"lloyd"``
+    in :meth:`get_params`, but ``"lloyd"`` and ``"elkan"`` run the fastest exact algorithm
+    for the data's shape (:class:`fastkmeans.KMeansParams`' ``algorithm="auto"``: Lloyd,
+    Hamerly or Yinyang), since every exact algorithm gives Lloyd's result; ``"hamerly"`` and
+    ``"yinyang"`` ask for one of them. ``copy_x`` is accepted for compatibility: fastkmeans
+    never modifies X.
 
     Parameters
     ----------
@@ -63,8 +66,10 @@ class KMeans(_BaseKMeans):
     random_state : int, RandomState instance or None, default=None
     copy_x : bool, default=True
     algorithm : {"lloyd", "elkan", "auto", "hamerly", "yinyang"}, default="lloyd"
-        Any value of :class:`fastkmeans.KMeansParams`' ``algorithm``; ``"elkan"`` (not
-        implemented here) means ``"auto"``. All give Lloyd's result.
+        ``"lloyd"`` and ``"elkan"`` (Elkan's bounds are not implemented here) mean
+        ``"auto"``: the fastest exact algorithm for the data's shape. ``"auto"``,
+        ``"hamerly"`` and ``"yinyang"`` are those of :class:`fastkmeans.KMeansParams`. All
+        give Lloyd's result.
 
     Attributes
     ----------
@@ -118,6 +123,8 @@ class KMeans(_BaseKMeans):
                 RuntimeWarning,
             )
             return "lloyd"
+        if self.algorithm in ("lloyd", "elkan"):
+            return "auto"  # every exact algorithm gives Lloyd's result: the fastest one
         return self.algorithm if self.algorithm in ALGORITHMS else "auto"
 
     @_fit_context(prefer_skip_nested_validation=True)

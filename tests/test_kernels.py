@@ -10,7 +10,7 @@ import pytest
 from fastkmeans import _config
 from fastkmeans._assign import chunk_bounds
 from fastkmeans._seeding import plusplus_kernel
-from fastkmeans.kernels import distances, lloyd
+from fastkmeans.kernels import distances, lloyd, small
 from tests import naive
 
 DTYPES = [np.float32, np.float64]
@@ -47,6 +47,8 @@ def _run(kind: str, X, w, C, accumulate=True):
         lloyd.lloyd_direct(X, w, C, *args)
     elif kind == "serial":
         lloyd.lloyd_direct_serial(X, w, C, *args)
+    elif kind == "small":
+        small.lloyd_small(X, w, C, *args)
     else:
         mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
         lloyd.lloyd_gemm(X, w, C, mean, *args)
@@ -170,11 +172,32 @@ def test_kmeans_plusplus_matches_naive(dtype, n, d):
     rng = np.random.default_rng(7)
     first_u, trial_u = float(rng.random()), rng.random((k - 1, trials))
     expected = naive_plusplus(X, w, first_u, trial_u)
-    for kernel in (plusplus_kernel(d, False), plusplus_kernel(d, True)):
+    kernels = (plusplus_kernel(d), small.kmeans_plusplus_small)
+    for kernel in kernels:
         out = np.empty(k, dtype=np.intp)
         kernel(X, w, chunk_bounds(n), first_u, trial_u, out)
         np.testing.assert_array_equal(out, expected)
     assert len(set(expected.tolist())) == k
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 8, 9])
+@pytest.mark.parametrize("accumulate", [True, False])
+def test_small_lloyd_is_the_tiled_direct_kernel_bit_for_bit(dtype, d, accumulate):
+    """The row-loop kernel of small problems gives the tiled direct kernel's labels, sums,
+    inertia and changed count exactly, ties included (rows and centers on a coarse grid,
+    so many rows sit at equal distances from two centers)."""
+    rng = np.random.default_rng(d)
+    for n, k in [(1, 1), (7, 3), (700, 5), (2100, 8)]:
+        X = rng.integers(-3, 4, size=(n, d)).astype(dtype) / 2
+        X[: n // 2] += rng.normal(size=(n // 2, d)).astype(dtype)
+        C = np.concatenate([X[: k // 2], rng.integers(-3, 4, size=(k - k // 2, d)) / 2])
+        C = C.astype(dtype)
+        w = rng.uniform(0.0, 2.0, size=n)
+        a = _run("small", X, w, C, accumulate)
+        b = _run("serial", X, w, C, accumulate)
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
 
 
 def test_kmeans_plusplus_never_picks_zero_weight_rows():
@@ -182,7 +205,7 @@ def test_kmeans_plusplus_never_picks_zero_weight_rows():
     w[::2] = 0.0
     out = np.empty(20, dtype=np.intp)
     rng = np.random.default_rng(0)
-    plusplus_kernel(2, False)(X, w, chunk_bounds(300), rng.random(), rng.random((19, 4)), out)
+    plusplus_kernel(2)(X, w, chunk_bounds(300), rng.random(), rng.random((19, 4)), out)
     assert (w[out] > 0).all()
 
 

@@ -86,6 +86,25 @@ def test_kmeans_parity_with_sklearn_from_the_same_init(X, dtype):
     assert ours.score(Xd) == pytest.approx(ref.score(Xd), rel=1e-5)
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_lloyd_runs_the_fastest_exact_algorithm_with_lloyds_result(algorithm):
+    """scikit-learn's "lloyd" and "elkan" run what ``algorithm="auto"`` picks (Hamerly
+    here, k = 64), and the result is still scikit-learn's Lloyd from the same init."""
+    from fastkmeans._assign import resolve_algorithm
+
+    X, _ = fk.datasets.make_blobs(3000, 4, 64, cluster_std=1.0, seed=5)
+    init = X[:: 3000 // 64][:64]
+    ours = KMeans(64, init=init, n_init=1, algorithm=algorithm)
+    assert ours._algorithm() == "auto"
+    assert resolve_algorithm("auto", *X.shape, 64) == "hamerly"
+    assert ours.get_params()["algorithm"] == algorithm
+    ours.fit(X)
+    ref = skc.KMeans(64, init=init, n_init=1, algorithm="lloyd").fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
+
+
 def test_minibatch_quality_matches_sklearn(X):
     ours = MiniBatchKMeans(5, batch_size=100, random_state=0).fit(X)
     ref = skc.MiniBatchKMeans(5, batch_size=100, random_state=0).fit(X)

@@ -17,7 +17,6 @@ from .._config import (
     TILE_ROWS,
 )
 from .lloyd import _transpose_tile, direct_column
-from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -332,8 +331,3 @@ def kmeans_plusplus_rows(X, w, bounds, first_u, trial_u, out):
         out[step] = candidates[best]
         for c in prange(n_chunks):
             chunk_pot[c] = _take_chunk(w, closest, dstore, bounds[c], bounds[c + 1], best)
-
-
-#: On the calling thread: no thread start-up for small data.
-kmeans_plusplus_tiles_serial = serial_twin(kmeans_plusplus_tiles)
-kmeans_plusplus_rows_serial = serial_twin(kmeans_plusplus_rows)

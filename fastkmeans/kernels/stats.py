@@ -20,7 +20,8 @@ def column_mean_var(X, bounds, mean, var):
         for i in range(bounds[c], bounds[c + 1]):
             for f in range(d):
                 part[c, f] += X[i, f]
-    mean[:] = 0.0
+    for f in range(d):
+        mean[f] = 0.0
     for c in range(n_chunks):
         for f in range(d):
             mean[f] += part[c, f]
@@ -33,7 +34,8 @@ def column_mean_var(X, bounds, mean, var):
             for f in range(d):
                 t = np.float64(X[i, f]) - mean[f]
                 part[c, f] += t * t
-    var[:] = 0.0
+    for f in range(d):
+        var[f] = 0.0
     for c in range(n_chunks):
         for f in range(d):
             var[f] += part[c, f]

@@ -1,0 +1,149 @@
+"""Kernels for small problems (``n * k * d <= SERIAL_MAX_WORK``): plain row loops.
+
+Small data run on the calling thread, where the tiles, transposes and SIMD layout of the
+large-data kernels buy nothing measurable but cost seconds of compilation on the first
+fit (the tutorial's first fit compiled for about 9 s with them; these compile in under a
+second each). They compute the same values in the same order:
+
+* :func:`lloyd_small` is :func:`.lloyd.lloyd_direct` row by row: each row's squared
+  distances are summed in X's dtype as :func:`.lloyd.direct_column` sums them (four
+  features per group, the groups added in order), ties go to the lower center, and the
+  sums and exact inertia are added as :func:`.lloyd._accumulate` adds them, per fixed
+  chunk, so labels,
+  sums and inertia equal the tiled kernel's (tested bit for bit).
+* :func:`kmeans_plusplus_small` is greedy k-means++ with the same draws as
+  :func:`.seeding.kmeans_plusplus_tiles` (the same walk of the chunk potentials); each
+  candidate's potential is summed row by row, so picks may differ from the tiled kernel's
+  only where two sums agree to their last bits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .._config import FASTMATH, NUMBA_CACHE
+from .seeding import _pick, _sq_dist_rows
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _row_sq_dist(X, i, centers, j):
+    """IN X (n,d), row i, centers (k,d), center j. Returns ||x_i - c_j||^2 in X's dtype,
+    grouped as :func:`.lloyd.direct_column` groups it (so the labels are the same)."""
+    d = X.shape[1]
+    d4 = d // 4 * 4
+    s = X.dtype.type(0)
+    for f in range(0, d4, 4):
+        t0 = X[i, f] - centers[j, f]
+        t1 = X[i, f + 1] - centers[j, f + 1]
+        t2 = X[i, f + 2] - centers[j, f + 2]
+        t3 = X[i, f + 3] - centers[j, f + 3]
+        g = (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
+        s = g if f == 0 else s + g
+    for f in range(d4, d):
+        t0 = X[i, f] - centers[j, f]
+        s = t0 * t0 if f == 0 else s + t0 * t0
+    return s
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def lloyd_small(X, w, centers, bounds, labels, sums, wsums, inertia, changed, accumulate):
+    """IN X (n,d), w (n,) f8, centers (k,d), bounds (n_chunks+1,); INOUT labels (n,);
+    OUT sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8 (with ``accumulate``), inertia
+    (n_chunks,) f8, changed (n_chunks,) intp: :func:`.lloyd.lloyd_direct`'s outputs."""
+    k, d = centers.shape
+    for c in range(bounds.shape[0] - 1):
+        s_c = sums[c]
+        w_c = wsums[c]
+        if accumulate:
+            for j in range(k):
+                w_c[j] = 0.0
+                for f in range(d):
+                    s_c[j, f] = 0.0
+        total = 0.0
+        moved = 0
+        for i in range(bounds[c], bounds[c + 1]):
+            best = np.inf
+            lab = 0
+            for j in range(k):
+                v = _row_sq_dist(X, i, centers, j)
+                if v < best:
+                    best = v
+                    lab = j
+            moved += labels[i] != lab
+            labels[i] = lab
+            # The exact term and the sums as lloyd._accumulate and lloyd._exact add them.
+            wi = w[i]
+            exact = 0.0
+            for f in range(d):
+                xf = np.float64(X[i, f])
+                if accumulate:
+                    s_c[lab, f] += wi * xf
+                t = xf - np.float64(centers[lab, f])
+                exact += t * t
+            if accumulate:
+                w_c[lab] += wi
+            total += wi * exact
+        inertia[c] = total
+        changed[c] = moved
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def kmeans_plusplus_small(X, w, bounds, first_u, trial_u, out):
+    """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L)
+    f8 uniforms in [0,1); OUT out (k,) intp: the rows chosen as centers (greedy
+    k-means++, :func:`.seeding.kmeans_plusplus_tiles`' draws and walk), row by row. The
+    totals are summed as :mod:`.seeding`'s ``_first_center``, ``_draw_candidates`` and
+    ``_best_candidate`` sum them, here in one kernel (each kernel called costs a
+    compilation of its own)."""
+    n = X.shape[0]
+    n_chunks = bounds.shape[0] - 1
+    n_trials = trial_u.shape[1]
+    closest = np.ones(n)  # the first draw is by weight alone
+    chunk_pot = np.empty(n_chunks)
+    cand_pot = np.empty(n_trials)
+    candidates = np.empty(n_trials, dtype=np.intp)
+    total = 0.0
+    for c in range(n_chunks):
+        s = 0.0
+        for i in range(bounds[c], bounds[c + 1]):
+            s += w[i]
+        chunk_pot[c] = s
+        total += s
+    out[0] = _pick(w, closest, bounds, chunk_pot, first_u * total)
+    for c in range(n_chunks):
+        s = 0.0
+        for i in range(bounds[c], bounds[c + 1]):
+            closest[i] = _sq_dist_rows(X, i, out[0])
+            s += w[i] * closest[i]
+        chunk_pot[c] = s
+    for step in range(1, out.shape[0]):
+        total = 0.0
+        for c in range(n_chunks):
+            total += chunk_pot[c]
+        for t in range(n_trials):
+            candidates[t] = _pick(w, closest, bounds, chunk_pot, trial_u[step - 1, t] * total)
+        if candidates[0] < 0:
+            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
+            continue
+        # Each candidate's potential: chunk sums added in chunk order; the lowest wins
+        # (ties to the first drawn).
+        for t in range(n_trials):
+            cand_pot[t] = 0.0
+        for c in range(n_chunks):
+            for t in range(n_trials):
+                s = 0.0
+                for i in range(bounds[c], bounds[c + 1]):
+                    s += w[i] * min(_sq_dist_rows(X, i, candidates[t]), closest[i])
+                cand_pot[t] += s
+        best = 0
+        for t in range(1, n_trials):
+            if cand_pot[t] < cand_pot[best]:
+                best = t
+        out[step] = candidates[best]
+        for c in range(n_chunks):
+            s = 0.0
+            for i in range(bounds[c], bounds[c + 1]):
+                closest[i] = min(closest[i], _sq_dist_rows(X, i, out[step]))
+                s += w[i] * closest[i]
+            chunk_pot[c] = s
