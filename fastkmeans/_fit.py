@@ -20,7 +20,7 @@ from ._compile import on_bar
 from ._constrained import size_limits
 from ._lloyd import RunResult, lloyd
 from ._optimal1d import optimal_run
-from ._seeding import initial_centers, run_generators
+from ._seeding import initial_centers, resolve_init, run_generators
 from ._sources import BlockSource, open_source
 from ._threads import thread_limit
 from ._validation import as_initial_centers
@@ -87,7 +87,8 @@ def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KM
     algorithm = source.exact_algorithm(params.algorithm)
     planner = Planner(algorithm, source.n, source.d, k, source.dtype, source.mean, sizes)
     best: RunResult | None = None
-    blas = source.blas_inside(params.init, planner.gemm)
+    init = resolve_init(params.init, k)
+    blas = source.blas_inside(init, planner.gemm)
     with (
         progress(params, n_init * params.max_iter, "k-means") as bar,
         thread_limit(params.n_threads, single_thread_blas=blas),
@@ -99,7 +100,8 @@ def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KM
                 best = run
     assert best is not None  # n_init >= 1
     return to_model(params, best.centers, best.labels, best.inertia, best.n_iter,
-                    best.stop_reason, best.history, best.weights)  # fmt: skip
+                    best.stop_reason, best.history, best.weights,
+                    "array" if isinstance(init, np.ndarray) else init)  # fmt: skip
 
 
 def to_model(
@@ -111,6 +113,7 @@ def to_model(
     stop_reason: str,
     history: list[tuple[float, float, int, int]],
     weights: F8,
+    init_used: str = "",
 ) -> KMeansModel:
     """Wrap a finished run as a model, warning (at the user's line) when clusters came out
     identical."""
@@ -133,6 +136,7 @@ def to_model(
         history=FitHistory.from_records(history),
         params=params,
         cluster_weights=weights,
+        init_used=init_used,
     )
 
 

@@ -62,15 +62,25 @@ def run_generators(
     return [np.random.Generator(np.random.PCG64(c)) for c in children]
 
 
+def resolve_init(init: Any, k: int) -> Any:
+    """The seeding ``init`` stands for: ``"auto"`` is k-means|| from
+    ``_config.PARALLEL_INIT_MIN_CLUSTERS`` clusters on, greedy k-means++ below; any other
+    value is itself."""
+    if isinstance(init, str) and init == "auto":
+        return "k-means||" if k >= _config.PARALLEL_INIT_MIN_CLUSTERS else "k-means++"
+    return init
+
+
 def initial_centers(params: Any, source: BlockSource, rng: np.random.Generator) -> Floats:
     """Seed one run according to ``params.init``: the one seeding dispatch."""
     k = params.n_clusters
-    if isinstance(params.init, np.ndarray):
+    init = resolve_init(params.init, k)
+    if isinstance(init, np.ndarray):
         centers = as_initial_centers(params.init, k, source.d, source.dtype)
         return normalize_rows(centers, "init") if source.cosine else centers
-    if params.init == "random":
+    if init == "random":
         return _csr.as_dense(source.rows(random_rows(source.all_weights(), k, rng)))
-    if params.init == "k-means||":
+    if init == "k-means||":
         return kmeans_parallel(source, k, rng)
     local = source.local_array()
     if local is not None:

@@ -8,8 +8,9 @@ partial sums come back as one packed float64 vector per pass, added in a fixed-o
 
 Every parameter takes effect, as in memory:
 
-* ``init``: greedy ``"k-means++"`` (the default) runs as asked, with three passes over
-  the blocks per center, so for large k prefer ``init="k-means||"`` (a handful of passes);
+* ``init``: greedy ``"k-means++"`` (what the default ``"auto"`` runs below 64 clusters)
+  runs as asked, with three passes over the blocks per center; k-means|| (``"auto"`` from
+  64 clusters) takes a handful of passes;
   ``"random"`` gathers the sample weights (n floats) to draw from; an array is used as given.
 * ``algorithm``: Lloyd, Hamerly and Yinyang run on the workers, their bounds persisted
   with each block between passes (Hamerly: 16 bytes per row, Yinyang: 8 + 8 per group).

@@ -98,6 +98,10 @@ class KMeansModel:
         The parameters that produced the model.
     cluster_weights : ndarray of shape (k,)
         Total sample weight in each cluster (the counts that ``partial_fit`` continues from).
+    init_used : str
+        The seeding that ran: ``"k-means++"``, ``"k-means||"``, ``"random"`` or
+        ``"array"`` (``params.init="auto"`` picks one of the first two by ``n_clusters``);
+        ``""`` where there was none (``algorithm="optimal"``, mini-batch models).
     """
 
     centroids: NDArray[np.floating]
@@ -109,6 +113,7 @@ class KMeansModel:
     history: FitHistory
     params: KMeansParams
     cluster_weights: NDArray[np.float64]
+    init_used: str = ""
 
     def __post_init__(self) -> None:
         for name in ("centroids", "labels", "cluster_weights"):
@@ -257,6 +262,7 @@ class KMeansModel:
             "converged": np.array(self.converged),
             "stop_reason": np.array(self.stop_reason),
             "cluster_weights": np.asarray(self.cluster_weights),
+            "init_used": np.array(self.init_used),
         }
         for f in dataclasses.fields(FitHistory):
             arrays[f"history_{f.name}"] = np.asarray(getattr(self.history, f.name))
@@ -302,6 +308,7 @@ class KMeansModel:
             history=history,
             params=params,
             cluster_weights=arrays["cluster_weights"],
+            init_used=str(arrays["init_used"]) if "init_used" in arrays else "",
         )
 
 

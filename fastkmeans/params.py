@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 InitName = Literal["k-means++", "random", "k-means||"]
 Seed = int | np.random.Generator | None
 
-INIT_NAMES = ("k-means++", "random", "k-means||")
+INIT_NAMES = ("auto", "k-means++", "random", "k-means||")
 ALGORITHMS = ("auto", "lloyd", "hamerly", "yinyang", "optimal")
 METRICS = ("euclidean", "cosine")
 
@@ -142,10 +142,14 @@ class KMeansParams(_ParamsMixin):
     ----------
     n_clusters : int
         Number of clusters k (>= 1). The only positional parameter.
-    init : {"k-means++", "random", "k-means||"} or array of shape (k, d)
+    init : {"auto", "k-means++", "random", "k-means||"} or array of shape (k, d)
         Seeding: greedy k-means++ (2 + floor(ln k) local trials), k distinct random rows
         drawn with probability proportional to their weight, k-means|| (Bahmani et al.), or
-        the initial centroids themselves.
+        the initial centroids themselves. ``"auto"`` (the default) is greedy k-means++
+        below ``_config.PARALLEL_INIT_MIN_CLUSTERS`` (64) clusters and k-means|| from 64
+        on, where every greedy step reads all of X for 2 + ln k candidates and k-means||
+        seeds in a handful of passes (measured in ``docs/benchmarks.md``, "Convergence");
+        the model's ``init_used`` says which ran.
     n_init : int
         Independent runs, each with its own random stream; the lowest inertia wins.
     max_iter : int
@@ -204,7 +208,7 @@ class KMeansParams(_ParamsMixin):
 
     n_clusters: int
     _: KW_ONLY
-    init: str | NDArray[np.float64] = "k-means++"
+    init: str | NDArray[np.float64] = "auto"
     n_init: int = 1
     max_iter: int = 300
     tol: float = 1e-4

@@ -212,3 +212,29 @@ def test_progress_bar_reports_and_silent_by_default(tutorial_data, capsys):
     assert capsys.readouterr() == ("", "")
     fk.KMeansParams(3, seed=0, progress=True).fit(tutorial_data)
     assert "k-means" in capsys.readouterr().err
+
+
+def test_init_auto_is_kmeans_plusplus_below_64_clusters_and_kmeans_parallel_from_64(tmp_path):
+    """The default seeding: greedy k-means++ below ``PARALLEL_INIT_MIN_CLUSTERS``, k-means||
+    from it on; the fit is the one the explicit init gives, and the model says which ran
+    (also after a save/load round trip)."""
+    from fastkmeans import _config
+    from fastkmeans._seeding import resolve_init
+
+    assert fk.KMeansParams(3).init == "auto"
+    limit = _config.PARALLEL_INIT_MIN_CLUSTERS
+    assert resolve_init("auto", limit - 1) == "k-means++"
+    assert resolve_init("auto", limit) == "k-means||"
+    X, _ = fk.datasets.make_blobs(3000, 3, 8, seed=3)
+    for k, expected in [(limit - 1, "k-means++"), (limit, "k-means||")]:
+        auto = fk.KMeansParams(k, seed=7, max_iter=3).fit(X)
+        explicit = fk.KMeansParams(k, seed=7, max_iter=3, init=expected).fit(X)
+        assert auto.init_used == explicit.init_used == expected
+        np.testing.assert_array_equal(auto.centroids, explicit.centroids)
+        np.testing.assert_array_equal(auto.labels, explicit.labels)
+        path = tmp_path / f"m{k}.npz"
+        auto.save(path)
+        assert fk.KMeansModel.load(path).init_used == expected
+    arr = fk.KMeansParams(3, init=X[:3]).fit(X)
+    assert arr.init_used == "array"
+    assert fk.KMeansParams(3, init="random", seed=0).fit(X).init_used == "random"

@@ -135,14 +135,18 @@ def test_final_pass_inertia_is_the_exact_sum(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 # Above the serial size (n * k * d > 200,000), in the unrolled one-to-three-feature branch.
 @pytest.mark.parametrize("shape", [(30_000, 2, 8), (20_000, 3, 12), (60_000, 1, 5)])
-def test_bounded_algorithms_still_give_lloyds_bits(algorithm, dtype, shape):
+def test_bounded_algorithms_still_give_lloyds_labels(algorithm, dtype, shape):
     n, d, k = shape
     X, _ = fk.datasets.make_blobs(n, d, k, cluster_std=3.0, seed=n, dtype=dtype)
     init = X[np.random.default_rng(k).choice(n, k, replace=False)]
     w = np.random.default_rng(1).uniform(0.5, 2, n)
     ref = fk.KMeansParams(k, init=init, tol=0.0, algorithm="lloyd").fit(X, sample_weight=w)
     got = fk.KMeansParams(k, init=init, tol=0.0, algorithm=algorithm).fit(X, sample_weight=w)
+    # Labels and iterations exactly; the bounded algorithms' sums are incremental between
+    # refreshes (tests/test_incremental.py), so centroids agree to float rounding.
     np.testing.assert_array_equal(got.labels, ref.labels)
     assert got.n_iter == ref.n_iter
-    assert got.centroids.tobytes() == ref.centroids.tobytes()
-    assert got.inertia == ref.inertia
+    step = 1e-12 if dtype == np.float64 else float(np.finfo(np.float32).eps)
+    atol = step * float(np.abs(ref.centroids).max())
+    np.testing.assert_allclose(got.centroids, ref.centroids, rtol=0, atol=atol)
+    assert got.inertia == pytest.approx(ref.inertia, rel=1e-10)
