@@ -49,13 +49,15 @@ SERIAL_MAX_WORK: int = 200_000
 #: first compilation costs seconds, only for larger data. Both sum in the same chunks.
 STATS_SERIAL_MAX_VALUES: int = 2**20
 #: ``algorithm="auto"`` picks Hamerly from this many clusters on, whatever the number of
-#: features. Measured (docs/benchmarks.md, the "Exact algorithms" table, from the same
-#: start): Hamerly is 1.7x faster than Lloyd at k = 64, 1.9x at k = 256 and 1.5x at
-#: k = 1024; at k = 8 it is 25% slower and at k = 32 10% slower: runs are short there,
+#: features. Re-measured with the incremental sums (``python -m benchmarks --only
+#: algorithms``, two runs, Intel Xeon with AVX-512, 2 threads, from the same start):
+#: Hamerly is 1.8-1.9x faster than Lloyd at k = 64, 1.7-1.9x at k = 256 and 1.2-1.4x at
+#: k = 1024; at k = 8 it is 2.2x slower and at k = 32 8% slower: runs are short there,
 #: and its bounds do not pay for the scan that sets them.
 HAMERLY_MIN_CLUSTERS: int = 64
-#: ... and Yinyang from this many: 0-11% faster than Hamerly at k = 1024 in seven runs of
-#: the benchmark, within 9% either way at k = 256 and 15-23% slower at k = 64.
+#: ... and Yinyang from this many: 7-10% faster than Hamerly at k = 1024 in those two
+#: runs, 29% faster and 10% slower at k = 256, 11-16% slower at k = 64 (earlier, on an AMD
+#: EPYC: 0-11% faster at k = 1024 in seven runs).
 YINYANG_MIN_CLUSTERS: int = 1024
 #: Yinyang's group bounds (8 bytes per row and group) are capped at this many bytes; its
 #: number of groups is k / 10 below the cap.
