@@ -63,10 +63,11 @@ YINYANG_MIN_CLUSTERS: int = 1024
 #: number of groups is k / 10 below the cap.
 YINYANG_MAX_BYTES: int = 64 * 2**20
 #: ``init="auto"`` seeds with k-means|| from this many clusters on, greedy k-means++ below.
-#: Measured (docs/benchmarks.md, "Convergence", both seedings from the same runs): at
-#: k = 64 (500,000 x 16) the whole fit took 0.41x the time with k-means||, at k = 256 and
-#: 1,024 0.58x and 0.61x, with final inertia within 0.8% either way; at k = 8 and 32 it was
-#: 2.9x and 1.2x slower (its rounds cost more than k greedy steps).
+#: Measured (docs/benchmarks.md, "Convergence", both seedings in the same run, Intel Xeon
+#: with AVX-512, 2 threads): with k-means|| the whole fit took 0.57x the time at k = 64
+#: (500,000 x 16; 0.68x in float64), 0.46x at k = 256 and 0.45x at k = 1,024, with final
+#: inertia within 0.8% either way (+0.2%, +0.8%, -0.5%); at k = 8 and 32 it was 2.9x and
+#: 1.3x slower (its rounds cost more than k greedy steps).
 PARALLEL_INIT_MIN_CLUSTERS: int = 64
 #: Hamerly and Yinyang run Lloyd's kernel until at most this fraction of labels changes
 #: in an iteration, then set their bounds: early iterations move most points anyway.

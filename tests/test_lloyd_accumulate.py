@@ -22,8 +22,9 @@ from fastkmeans._assign import chunk_bounds
 from fastkmeans._threads import thread_limit
 from fastkmeans.kernels import lloyd
 from tests import naive
+from tests.test_kernels import _run
 
-KINDS = ["direct", "serial", "gemm"]
+KINDS = ["direct", "serial", "gemm", "small"]
 
 
 def _reference_sums(X, w, labels, k):
@@ -38,27 +39,6 @@ def _reference_sums(X, w, labels, k):
         sums += part
         wsums += wpart
     return sums, wsums
-
-
-def _run(kind, X, w, C, accumulate=True):
-    n, d = X.shape
-    k = C.shape[0]
-    bounds = chunk_bounds(n)
-    nc = bounds.shape[0] - 1
-    labels = np.full(n, -1, dtype=np.intp)
-    sums, wsums = np.zeros((nc, k, d)), np.zeros((nc, k))
-    inertia, changed = np.zeros(nc), np.zeros(nc, dtype=np.intp)
-    args = (bounds, labels, sums, wsums, inertia, changed, accumulate)
-    if kind == "direct":
-        lloyd.lloyd_direct(X, w, C, *args)
-    elif kind == "serial":
-        lloyd.lloyd_direct_serial(X, w, C, *args)
-    else:
-        mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
-        lloyd.lloyd_gemm(X, w, C, mean, *args)
-    total, wtotal = np.zeros((k, d)), np.zeros(k)
-    lloyd.reduce_chunks(sums, wsums, total, wtotal)
-    return labels, total, wtotal, float(inertia.sum()), int(changed.sum())
 
 
 @settings(max_examples=40, deadline=None)
