@@ -148,11 +148,12 @@ def test_kmeans_parallel_quality_close_to_greedy_kmeans_plusplus(client):
 
 
 def test_default_init_on_dask_is_greedy_kmeans_plusplus(client, blobs):
-    # Nothing is swapped behind the user's back: k-means++ runs as asked, over the blocks,
-    # and picks the in-memory kernel's rows (potentials summed per block, not per chunk).
+    # Nothing is swapped behind the user's back: below 64 clusters the default init is
+    # greedy k-means++ on Dask as in memory, run over the blocks, and it picks the
+    # in-memory kernel's rows (potentials summed per block, not per chunk).
     dX = da.from_array(blobs, chunks=1000)
     a = fk.KMeansParams(8, seed=3, max_iter=1).fit(dX)
-    assert a.params.init == "k-means++"
+    assert a.params.init == "auto" and a.init_used == "k-means++"
     _same_fit(a, fk.KMeansParams(8, seed=3, max_iter=1).fit(blobs), 1e-9)
     b = fk.KMeansParams(8, seed=3, max_iter=1).fit(dX)
     np.testing.assert_array_equal(a.centroids, b.centroids)
