@@ -1,6 +1,5 @@
 """The accumulation of Lloyd's kernels (:func:`fastkmeans.kernels.lloyd._tile_total`:
-row by row, in row order, the feature loop unrolled for one to three features) and the
-tile transposition of few features.
+row by row, in row order) and the tile transposition, for few features above all.
 
 Sums are compared with ``np.add.at`` over each chunk (row order, as the kernels add them)
 merged in chunk order, to 1e-12 (the kernels may fuse the product into the add); labels
@@ -113,7 +112,7 @@ def test_final_pass_inertia_is_the_exact_sum(dtype):
 
 @pytest.mark.parametrize("algorithm", ["hamerly", "yinyang"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-# Above the serial size (n * k * d > 200,000), in the unrolled one-to-three-feature branch.
+# Above the serial size (n * k * d > 200,000), one to three features.
 @pytest.mark.parametrize("shape", [(30_000, 2, 8), (20_000, 3, 12), (60_000, 1, 5)])
 def test_bounded_algorithms_still_give_lloyds_labels(algorithm, dtype, shape):
     n, d, k = shape

@@ -24,15 +24,13 @@ from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _accumulate(X, w, centers, i, j, sums, wsums, d):
-    """IN X (n,d), w (n,) f8, centers (k,d), row i and its center j, d = X.shape[1] (a
-    constant where the caller knows it: the loop then unrolls); INOUT sums (k,d) f8,
+def _accumulate(X, w, centers, i, j, sums, wsums):
+    """IN X (n,d), w (n,) f8, centers (k,d), row i and its center j; INOUT sums (k,d) f8,
     wsums (k,) f8. Returns w_i ||x_i - c_j||^2, exact in float64."""
     wi = w[i]
-    j = np.uint64(j)  # labels are never negative: no wrap-around fix-up in the indexing
     wsums[j] += wi
     exact = 0.0
-    for f in range(d):
+    for f in range(X.shape[1]):
         xf = np.float64(X[i, f])
         sums[j, f] += wi * xf
         t = xf - np.float64(centers[j, f])
@@ -44,17 +42,7 @@ def _accumulate(X, w, centers, i, j, sums, wsums, d):
 def _exact(X, w, centers, i, j):
     """IN X (n,d), w (n,) f8, centers (k,d), row i and its center j.
     Returns w_i ||x_i - c_j||^2, exact in float64."""
-    return w[i] * sq_dist_f64(X, i, centers, np.uint64(j))  # unsigned: no wrap-around
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _transpose_few(rows, m, shift, xt, d):
-    """IN rows (m,d), shift (d,), d = rows.shape[1] as a constant (one to three
-    features); OUT xt (d,m) = (rows - shift).T. With d known the feature loop unrolls and
-    the row loop reads the rows as one contiguous run."""
-    for r in range(m):
-        for f in range(d):
-            xt[f, r] = rows[r, f] - shift[f]
+    return w[i] * sq_dist_f64(X, i, centers, j)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -65,15 +53,6 @@ def _transpose_tile(X, t0, m, shift, tile):
     d = X.shape[1]
     xt = tile.reshape(-1)[: d * m].reshape((d, m))
     rows = X[t0 : t0 + m]  # slices: indices from 0, no wrap-around checks in the loops
-    if d == 1:
-        _transpose_few(rows, m, shift, xt, 1)
-        return xt
-    if d == 2:
-        _transpose_few(rows, m, shift, xt, 2)
-        return xt
-    if d == 3:
-        _transpose_few(rows, m, shift, xt, 3)
-        return xt
     m8 = m // 8 * 8  # 8 rows at a time, written as 8-wide runs
     for r0 in range(0, m8, 8):
         block = rows[r0 : r0 + 8]
@@ -175,38 +154,17 @@ def _assign_direct(xt, centers, acc, best, lab):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _rows_total(Xt, wt, lt, centers, sums, wsums, inertia, d):
-    """IN Xt (m,d), wt (m,) f8, lt (m,) their labels, centers (k,d), the inertia so far,
-    d = Xt.shape[1]; INOUT sums (k,d) f8, wsums (k,) f8. Returns the inertia with the rows'
-    exact terms added. Everything is added row by row, in row order, as in every earlier
-    version of the kernels: the sums and the inertia are theirs bit for bit."""
-    for r in range(Xt.shape[0]):
-        inertia += _accumulate(Xt, wt, centers, r, lt[r], sums, wsums, d)
-    return inertia
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia):
     """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m and their labels, the chunk's
     inertia so far; INOUT sums (k,d) f8, wsums (k,) f8 (with ``accumulate``). Returns the
-    inertia with these rows' exact terms added. Every kernel that accumulates a tile
-    (Lloyd's, Hamerly's, Yinyang's, the constrained totals) calls this with the same tiles,
-    so their sums and inertia agree bit for bit whenever their labels do. Rows are added
-    one by one, in row order (:func:`_rows_total`, the feature loop unrolled for one to
-    three features)."""
+    inertia with these rows' exact terms added one by one, in row order (the order
+    Hamerly's kernel adds them in). The accumulate branch sits outside the row loops."""
     Xt = X[t0 : t0 + m]  # slices: indices from 0, no wrap-around checks in the loops
     wt = w[t0 : t0 + m]
     lt = labels[t0 : t0 + m]
-    d = X.shape[1]
     if accumulate:
-        if d == 1:
-            inertia = _rows_total(Xt, wt, lt, centers, sums, wsums, inertia, 1)
-        elif d == 2:
-            inertia = _rows_total(Xt, wt, lt, centers, sums, wsums, inertia, 2)
-        elif d == 3:
-            inertia = _rows_total(Xt, wt, lt, centers, sums, wsums, inertia, 3)
-        else:
-            inertia = _rows_total(Xt, wt, lt, centers, sums, wsums, inertia, d)
+        for r in range(m):
+            inertia += _accumulate(Xt, wt, centers, r, lt[r], sums, wsums)
     else:
         for r in range(m):
             inertia += _exact(Xt, wt, centers, r, lt[r])

@@ -26,7 +26,7 @@ from .._config import FASTMATH, NUMBA_CACHE
 from .seeding import _pick, _sq_dist_rows
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _row_sq_dist(X, i, centers, j):
     """IN X (n,d), row i, centers (k,d), center j. Returns ||x_i - c_j||^2 in X's dtype,
     grouped as :func:`.lloyd.direct_column` groups it (so the labels are the same)."""
@@ -67,23 +67,32 @@ def lloyd_small(X, w, centers, bounds, labels, sums, wsums, inertia, changed, ac
             lab = 0
             for j in range(k):
                 v = _row_sq_dist(X, i, centers, j)
-                if v < best:
-                    best = v
-                    lab = j
+                lab = j if v < best else lab
+                best = min(v, best)
             moved += labels[i] != lab
             labels[i] = lab
-            # The exact term and the sums as lloyd._accumulate and lloyd._exact add them.
-            wi = w[i]
-            exact = 0.0
-            for f in range(d):
-                xf = np.float64(X[i, f])
-                if accumulate:
-                    s_c[lab, f] += wi * xf
-                t = xf - np.float64(centers[lab, f])
-                exact += t * t
-            if accumulate:
+        # The exact terms and the sums as lloyd._accumulate and lloyd._exact add them,
+        # the accumulate branch outside the row loops.
+        if accumulate:
+            for i in range(bounds[c], bounds[c + 1]):
+                lab = labels[i]
+                wi = w[i]
                 w_c[lab] += wi
-            total += wi * exact
+                exact = 0.0
+                for f in range(d):
+                    xf = np.float64(X[i, f])
+                    s_c[lab, f] += wi * xf
+                    t = xf - np.float64(centers[lab, f])
+                    exact += t * t
+                total += wi * exact
+        else:
+            for i in range(bounds[c], bounds[c + 1]):
+                lab = labels[i]
+                exact = 0.0
+                for f in range(d):
+                    t = np.float64(X[i, f]) - np.float64(centers[lab, f])
+                    exact += t * t
+                total += w[i] * exact
         inertia[c] = total
         changed[c] = moved
 
