@@ -1,16 +1,16 @@
 """Kernels for small problems (``n * k * d <= SERIAL_MAX_WORK``): plain row loops.
 
 Small data run on the calling thread, where the tiles, transposes and SIMD layout of the
-large-data kernels buy nothing measurable but cost seconds of compilation on the first
-fit (the tutorial's first fit compiled for about 9 s with them; these compile in under a
-second each). They compute the same values in the same order:
+large-data kernels save microseconds (on the tutorial's 750 points a Lloyd pass takes
+19 us here against 13 us tiled, k-means++ 25 us against 16 us) but cost seconds of
+compilation on the first fit (the tutorial's first fit compiled 9.6 s of CPU with them,
+4.4 s with these). They compute the same values in the same order:
 
 * :func:`lloyd_small` is :func:`.lloyd.lloyd_direct` row by row: each row's squared
   distances are summed in X's dtype as :func:`.lloyd.direct_column` sums them (four
   features per group, the groups added in order), ties go to the lower center, and the
   sums and exact inertia are added as :func:`.lloyd._accumulate` adds them, per fixed
-  chunk, so labels,
-  sums and inertia equal the tiled kernel's (tested bit for bit).
+  chunk, so labels, sums and inertia equal the tiled kernel's (tested bit for bit).
 * :func:`kmeans_plusplus_small` is greedy k-means++ with the same draws as
   :func:`.seeding.kmeans_plusplus_tiles` (the same walk of the chunk potentials); each
   candidate's potential is summed row by row, so picks may differ from the tiled kernel's
