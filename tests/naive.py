@@ -41,10 +41,12 @@ def farthest(dist: np.ndarray, m: int) -> list[int]:
     return order[:m]
 
 
-def lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float = 0.0, w=None):
+def lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float = 0.0, w=None, step=None):
     """Plain Lloyd with scikit-learn's rules: relative ``tol``, strict convergence, empty
     clusters re-seeded at the farthest points (none when every point sits on its center),
-    a final assignment. Returns (centers, labels, inertia, n_iter, stop reason)."""
+    a final assignment. ``step(X, C)`` gives the labels of each assignment (the nearest
+    center by default). Returns (centers, labels, inertia, n_iter, stop reason)."""
+    assign_step = assign if step is None else step
     X64 = np.asarray(X, dtype=np.float64)
     w = np.ones(len(X64)) if w is None else np.asarray(w, dtype=np.float64)
     tol_abs = tol * np.var(X64, axis=0).mean()
@@ -52,7 +54,7 @@ def lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float = 0.0, w=None)
     old = np.full(len(X64), -1)
     stop, shift = "max_iter", np.inf
     for it in range(max_iter):  # noqa: B007 (it is returned)
-        labels = assign(X64, C)
+        labels = assign_step(X64, C)
         sums = np.zeros_like(C)
         wsums = np.zeros(len(C))
         np.add.at(sums, labels, w[:, None] * X64)
@@ -78,7 +80,7 @@ def lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float = 0.0, w=None)
             stop = "tol"
             break
         old = labels
-    labels = assign(X64, C)
+    labels = assign_step(X64, C)
     return C, labels, inertia(X64, C, labels, w), it + 1, stop
 
 
@@ -217,29 +219,12 @@ def brute_force_assignment(cost: np.ndarray, size_min: int, size_max: int) -> fl
 
 
 def constrained_lloyd(X, C, size_min: int, size_max: int, max_iter: int, tol: float = 0.0):
-    """Constrained k-means (Bradley, Bennett and Demiriz): each assignment the
-    :func:`constrained_assignment` program on the squared distances, each update the
-    mean, scikit-learn's stopping rules and a final assignment. Returns (centers, labels,
-    inertia, n_iter, stop reason)."""
-    X64 = np.asarray(X, dtype=np.float64)
-    tol_abs = tol * np.var(X64, axis=0).mean()
-    C = np.asarray(C, dtype=np.float64)
-    old = np.full(len(X64), -1)
-    stop = "max_iter"
-    for it in range(max_iter):  # noqa: B007 (it is returned)
-        labels = constrained_assignment(sq_distances(X64, C), size_min, size_max)
-        new = C.copy()
-        for j in range(len(C)):
-            if (labels == j).any():
-                new[j] = X64[labels == j].mean(axis=0)
-        shift = ((new - C) ** 2).sum()
-        C = new
-        if (labels == old).all():
-            stop = "strict"
-            break
-        if shift <= tol_abs:
-            stop = "tol"
-            break
-        old = labels
-    labels = constrained_assignment(sq_distances(X64, C), size_min, size_max)
-    return C, labels, inertia(X64, C, labels), it + 1, stop
+    """Constrained k-means (Bradley, Bennett and Demiriz): :func:`lloyd` whose assignment
+    is the :func:`constrained_assignment` program on the squared distances (no cluster
+    ever empties: ``size_min >= 1``). Returns (centers, labels, inertia, n_iter, stop
+    reason)."""
+
+    def step(X64, C):
+        return constrained_assignment(sq_distances(X64, C), size_min, size_max)
+
+    return lloyd(X, C, max_iter, tol, step=step)
