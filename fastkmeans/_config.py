@@ -50,14 +50,14 @@ SERIAL_MAX_WORK: int = 200_000
 STATS_SERIAL_MAX_VALUES: int = 2**20
 #: ``algorithm="auto"`` picks Hamerly from this many clusters on, whatever the number of
 #: features. Re-measured with the incremental sums (``python -m benchmarks --only
-#: algorithms``, two runs, Intel Xeon with AVX-512, 2 threads, from the same start):
-#: Hamerly is 1.8-1.9x faster than Lloyd at k = 64, 1.7-1.9x at k = 256 and 1.2-1.4x at
-#: k = 1024; at k = 8 it is 2.2x slower and at k = 32 8% slower: runs are short there,
-#: and its bounds do not pay for the scan that sets them.
+#: algorithms`` and the whole benchmark: three runs, Intel Xeon with AVX-512, 2 threads,
+#: from the same start): Hamerly is 1.8-1.9x faster than Lloyd at k = 64, 1.7-2.0x at
+#: k = 256 and 1.1-1.4x at k = 1024; at k = 8 it is 1.8-2.2x slower and at k = 32 8-9%
+#: slower: runs are short there, and its bounds do not pay for the scan that sets them.
 HAMERLY_MIN_CLUSTERS: int = 64
-#: ... and Yinyang from this many: 7-10% faster than Hamerly at k = 1024 in those two
-#: runs, 29% faster and 10% slower at k = 256, 11-16% slower at k = 64 (earlier, on an AMD
-#: EPYC: 0-11% faster at k = 1024 in seven runs).
+#: ... and Yinyang from this many: 7-14% faster than Hamerly at k = 1024 in those three
+#: runs, between 29% faster and 10% slower at k = 256, 11-21% slower at k = 64 (earlier,
+#: on an AMD EPYC: 0-11% faster at k = 1024 in seven runs).
 YINYANG_MIN_CLUSTERS: int = 1024
 #: Yinyang's group bounds (8 bytes per row and group) are capped at this many bytes; its
 #: number of groups is k / 10 below the cap.

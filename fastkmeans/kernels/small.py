@@ -1,10 +1,11 @@
 """Kernels for small problems (``n * k * d <= SERIAL_MAX_WORK``): plain row loops.
 
 Small data run on the calling thread, where the tiles, transposes and SIMD layout of the
-large-data kernels save microseconds (on the tutorial's 750 points a Lloyd pass takes
-19 us here against 13 us tiled, k-means++ 25 us against 16 us) but cost seconds of
-compilation on the first fit (the tutorial's first fit compiled 9.6 s of CPU with them,
-4.4 s with these). They compute the same values in the same order:
+large-data kernels save microseconds (on the tutorial's 750 points these take 1.2-2.0x
+the tiled kernels' time per call, about 10-30 us: ``python -m benchmarks.small_kernels``)
+but cost seconds of compilation on the first fit (the tutorial's first fit compiled 9.6 s
+of CPU with them, 4.4 s with these: ``python -m benchmarks.compile_profile --workload
+tutorial``, empty cache). They compute the same values in the same order:
 
 * :func:`lloyd_small` is :func:`.lloyd.lloyd_direct` row by row: each row's squared
   distances are summed in X's dtype as :func:`.lloyd.direct_column` sums them (four
