@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _config, _csr
+from ._cold import kernel as chosen
 from ._constrained import assign_sizes
 from .kernels.distances import assigned_sq_distances, assigned_sq_distances_serial
 from .kernels.hamerly import (
@@ -338,11 +339,11 @@ def assign_block(
     if plan.kind == "lloyd":
         args = (bounds, state.labels, sums, wsums, inertia, changed, plan.accumulate)
         if plan.gemm:
-            (lloyd_gemm_serial if serial else lloyd_gemm)(X, w, centers, plan.mean, *args)
+            chosen(lloyd_gemm_serial if serial else lloyd_gemm)(X, w, centers, plan.mean, *args)
         elif is_small(m, d, k):
-            lloyd_small(X, w, centers, *args)  # compiles in a fraction of the tiled one
+            chosen(lloyd_small)(X, w, centers, *args)  # compiles in a fraction of the tiled one
         else:
-            (lloyd_direct_serial if serial else lloyd_direct)(X, w, centers, *args)
+            chosen(lloyd_direct_serial if serial else lloyd_direct)(X, w, centers, *args)
         state.scanned = m
     elif plan.kind == "constrained":
         assert plan.sizes is not None
@@ -362,7 +363,7 @@ def assign_block(
     packed = np.zeros(packed_size(k, d))
     if plan.accumulate:
         total_sums = packed[: k * d].reshape(k, d)
-        reduce_chunks(sums, wsums, total_sums, packed[k * d : k * d + k])
+        chosen(reduce_chunks)(sums, wsums, total_sums, packed[k * d : k * d + k])
     else:
         packed[k * d : k * d + k] = np.bincount(state.labels, weights=w, minlength=k)
     if plan.exact:
@@ -427,7 +428,7 @@ def farthest_block(
     else:
         dist = np.empty(X.shape[0])
         kernel = assigned_sq_distances_serial if worker else assigned_sq_distances
-        kernel(X, centers, state.labels, dist)
+        chosen(kernel)(X, centers, state.labels, dist)
     dist[w <= 0] = -1.0
     rows = np.arange(X.shape[0], dtype=np.intp)
     top = farthest_order(dist, rows, min(m, X.shape[0]))

@@ -60,9 +60,14 @@ class CompileWatch(event.Listener):
     ``busy(False)`` when each outermost one starts and ends."""
 
     def __init__(
-        self, say: Callable[[str], None] | None = None, busy: Callable[[bool], None] | None = None
+        self,
+        say: Callable[[str], None] | None = None,
+        busy: Callable[[bool], None] | None = None,
+        told: Callable[[str], None] | None = None,
     ) -> None:
         self.say, self.busy = say, busy
+        self.told = told or say  # what :func:`note` says reaches it here
+        self.notes: list[str] = []
         self.count = 0
         self.seconds = 0.0
         self._depth = 0
@@ -86,14 +91,34 @@ class CompileWatch(event.Listener):
                 self.busy(False)
 
 
+_WATCHERS: list[CompileWatch] = []
+
+
 @contextlib.contextmanager
 def watch(
-    say: Callable[[str], None] | None = None, busy: Callable[[bool], None] | None = None
+    say: Callable[[str], None] | None = None,
+    busy: Callable[[bool], None] | None = None,
+    told: Callable[[str], None] | None = None,
 ) -> Iterator[CompileWatch]:
-    """A :class:`CompileWatch` listening while the block runs (any thread)."""
-    watcher = CompileWatch(say, busy)
-    with event.install_listener("numba:compile", watcher):
-        yield watcher
+    """A :class:`CompileWatch` listening while the block runs (any thread); ``told`` (else
+    ``say``) receives what :func:`note` says."""
+    watcher = CompileWatch(say, busy, told)
+    _WATCHERS.append(watcher)
+    try:
+        with event.install_listener("numba:compile", watcher):
+            yield watcher
+    finally:
+        _WATCHERS.remove(watcher)
+
+
+def note(message: str) -> None:
+    """Say ``message`` through every watch listening now, once each (the stand-ins of the
+    first run announce themselves with it)."""
+    for watcher in list(_WATCHERS):
+        if message not in watcher.notes:
+            watcher.notes.append(message)
+            if watcher.told is not None:
+                watcher.told(message)
 
 
 @contextlib.contextmanager
@@ -107,5 +132,8 @@ def on_bar(bar: Any, desc: str) -> Iterator[None]:
     def busy(compiling: bool) -> None:
         bar.set_description(f"{desc}: {MESSAGE}" if compiling else desc, refresh=True)
 
-    with watch(busy=busy):
+    def told(message: str) -> None:
+        bar.set_description(f"{desc}: {message}", refresh=True)
+
+    with watch(busy=busy, told=told):
         yield

@@ -15,7 +15,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _minibatch
-from ._assign import Planner
+from ._assign import Planner, is_small
+from ._cold import first_run
 from ._compile import on_bar
 from ._constrained import size_limits
 from ._lloyd import RunResult, lloyd
@@ -81,27 +82,42 @@ def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KM
         return to_model(params, best.centers, best.labels, best.inertia, best.n_iter,
                         best.stop_reason, best.history, best.weights)  # fmt: skip
     n_init = runs_for(params)
-    tol = params.tol * source.mean_variance if params.tol else 0.0
     k = params.n_clusters
     sizes = size_limits(params, source, sample_weight)  # None without size limits
     algorithm = source.exact_algorithm(params.algorithm)
-    planner = Planner(algorithm, source.n, source.d, k, source.dtype, source.mean, sizes)
-    best: RunResult | None = None
+    local = source.local_array() if sizes is None else None
     init = resolve_init(params.init, k)
-    blas = source.blas_inside(init, planner.gemm)
     with (
         progress(params, n_init * params.max_iter, "k-means") as bar,
-        thread_limit(params.n_threads, single_thread_blas=blas),
+        first_run(local and local[0], is_small(source.n, source.d, k)) as numpy_kernels,
     ):
+        tol = params.tol * source.mean_variance if params.tol else 0.0
+        # The stand-ins run Lloyd's iterations (the bounded algorithms give its labels).
+        algorithm = "lloyd" if numpy_kernels else algorithm
+        planner = Planner(algorithm, source.n, source.d, k, source.dtype, source.mean, sizes)
+        # One BLAS thread for the stand-ins too: their products are small, and a threaded
+        # BLAS stalls when the background compile holds a core.
+        blas = source.blas_inside(init, planner.gemm) or numpy_kernels
+        best = runs(params, source, planner, tol, n_init, bar, blas)
+    return to_model(params, best.centers, best.labels, best.inertia, best.n_iter,
+                    best.stop_reason, best.history, best.weights,
+                    "array" if isinstance(init, np.ndarray) else init)  # fmt: skip
+
+
+def runs(
+    params: Any, source: BlockSource, planner: Planner, tol: float, n_init: int, bar: Any,
+    blas: bool,
+) -> RunResult:
+    """The best of ``n_init`` runs (lowest inertia, the first among equals)."""
+    best: RunResult | None = None
+    with thread_limit(params.n_threads, single_thread_blas=blas):
         for rng in run_generators(params.seed, n_init):
             centers = initial_centers(params, source, rng)
             run = lloyd(source, planner, centers, params.max_iter, tol, bar.update if bar else None)
             if best is None or run.inertia < best.inertia:
                 best = run
     assert best is not None  # n_init >= 1
-    return to_model(params, best.centers, best.labels, best.inertia, best.n_iter,
-                    best.stop_reason, best.history, best.weights,
-                    "array" if isinstance(init, np.ndarray) else init)  # fmt: skip
+    return best
 
 
 def to_model(

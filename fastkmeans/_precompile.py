@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ._cold import mark_compiled
 from ._compile import cache_folder, kernel_dispatchers
 
 DTYPES = (np.float32, np.float64)
@@ -79,16 +80,25 @@ def minibatch(dtype: Any) -> None:
 
 
 @contextlib.contextmanager
-def _budget(value: str) -> Iterator[None]:
-    old = os.environ.get("FASTKMEANS_MEMORY_BUDGET")
-    os.environ["FASTKMEANS_MEMORY_BUDGET"] = value
+def _env(name: str, value: str) -> Iterator[None]:
+    old = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if old is None:
-            del os.environ["FASTKMEANS_MEMORY_BUDGET"]
+            del os.environ[name]
         else:
-            os.environ["FASTKMEANS_MEMORY_BUDGET"] = old
+            os.environ[name] = old
+
+
+def _budget(value: str) -> contextlib.AbstractContextManager[None]:
+    return _env("FASTKMEANS_MEMORY_BUDGET", value)
+
+
+def _first_run(value: str) -> contextlib.AbstractContextManager[None]:
+    """Compiling means running the kernels, never their NumPy stand-ins."""
+    return _env("FASTKMEANS_FIRST_RUN", value)
 
 
 def blocks(dtype: Any) -> None:
@@ -232,17 +242,30 @@ def _write_stamp() -> None:
             fh.write(_stamp())
 
 
-def compile_all(progress: bool = False, groups: tuple[str, ...] | None = None) -> Summary:
+def compile_all(
+    progress: bool = False,
+    groups: tuple[str, ...] | None = None,
+    dtypes: tuple[Any, ...] = DTYPES,
+) -> Summary:
     """Compile (or load from the cache) every kernel for both dtypes; a tqdm bar over the
-    groups with ``progress``. ``groups`` picks some of :data:`GROUPS` by name. A full run
-    leaves a stamp in the cache folder; the next one returns at once while the kernels'
-    sources and cache files are unchanged."""
+    groups with ``progress``. ``groups`` picks some of :data:`GROUPS` by name, ``dtypes``
+    some of :data:`DTYPES`. Each group leaves a stamp per dtype in the cache folder (which
+    tells :mod:`._cold` that a fit can run the kernels), a full run one more; the next full
+    run returns at once while the kernels' sources and cache files are unchanged."""
     start, cpu = time.perf_counter(), time.process_time()
-    if groups is None and _up_to_date():
+    full = groups is None and tuple(dtypes) == DTYPES
+    if full and _up_to_date():
+        for name, _ in GROUPS:  # a cache filled before the groups had stamps
+            for dtype in DTYPES:
+                mark_compiled(name, dtype)
         n = len(entry_kernels(kernel_dispatchers()))
         return Summary(n, n, 0, 0, time.perf_counter() - start, time.process_time() - cpu,
                        cache_folder(), up_to_date=True)  # fmt: skip
-    todo = [(name, fn, dt) for name, fn in GROUPS for dt in DTYPES
+    unknown = sorted(set(groups or ()) - {name for name, _ in GROUPS})
+    if unknown:
+        raise ValueError(f"no such group: {', '.join(unknown)}; the groups are: "
+                         + ", ".join(name for name, _ in GROUPS))  # fmt: skip
+    todo = [(name, fn, dt) for name, fn in GROUPS for dt in dtypes
             if groups is None or name in groups]  # fmt: skip
     bar = None
     if progress:
@@ -255,9 +278,10 @@ def compile_all(progress: bool = False, groups: tuple[str, ...] | None = None) -
             if bar is not None:
                 bar.set_postfix_str(f"{name}, {np.dtype(dtype).name}")
             t, c = time.perf_counter(), time.process_time()
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _first_run("compile"):
                 warnings.simplefilter("ignore")  # tiny data: too few distinct points etc.
                 fn(dtype)
+            mark_compiled(name, dtype)
             wall0, cpu0 = times.get(name, (0.0, 0.0))
             times[name] = (wall0 + time.perf_counter() - t, cpu0 + time.process_time() - c)
             if bar is not None:
@@ -266,7 +290,7 @@ def compile_all(progress: bool = False, groups: tuple[str, ...] | None = None) -
         if bar is not None:
             bar.close()
     summary = _summary(times, time.perf_counter() - start, time.process_time() - cpu)
-    if groups is None and not summary.missing:
+    if full and not summary.missing:
         _write_stamp()
     return summary
 

@@ -13,6 +13,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _config, _csr
 from ._assign import is_small, nearest
+from ._cold import first_run
+from ._cold import kernel as chosen
 from ._constrained import scaled_limits
 from ._sources import is_dask
 from ._threads import thread_limit
@@ -48,8 +50,11 @@ def assign(
         sizes = scaled_limits(*sizes, n)
     gemm = not is_small(n, d, model.n_clusters) and _config.use_gemm(d, model.n_clusters)
     gemm = gemm and isinstance(Xa, np.ndarray)
-    with thread_limit(model.params.n_threads, single_thread_blas=gemm and sizes is None):
-        return nearest(Xa, w, model.centroids, sizes=sizes)
+    small = is_small(n, d, model.n_clusters)
+    with first_run(Xa if sizes is None else None, small) as numpy_kernels:
+        blas = (gemm and sizes is None) or numpy_kernels  # see _fit.fit
+        with thread_limit(model.params.n_threads, single_thread_blas=blas):
+            return nearest(Xa, w, model.centroids, sizes=sizes)
 
 
 def _batch_limits(model: Any, X: Any) -> tuple[int | None, int | None, int]:
@@ -80,9 +85,10 @@ def distances(model: Any, X: ArrayLike) -> Any:
         return transform_dask(model, X)
     Xa = _new_data(model, X)
     centers = np.ascontiguousarray(model.centroids, dtype=Xa.dtype)
-    with thread_limit(model.params.n_threads):
+    small = is_small(Xa.shape[0], Xa.shape[1], model.n_clusters)
+    with thread_limit(model.params.n_threads), first_run(Xa, small):
         if isinstance(Xa, _csr.CSRRows):
             return _csr.all_distances(Xa, centers)
         out = np.empty((Xa.shape[0], centers.shape[0]))
-        all_distances(Xa, centers, out)
+        chosen(all_distances)(Xa, centers, out)
     return out

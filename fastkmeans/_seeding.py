@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from . import _config, _csr
 from ._assign import chunk_bounds, is_small
+from ._cold import kernel as chosen
 from ._sources.base import BlockSource
 from ._validation import as_initial_centers, normalize_rows
 from .kernels import seeding
@@ -115,9 +116,9 @@ def plusplus_rows(X: Floats, w: F8, k: int, rng: np.random.Generator) -> NDArray
         _csr.kmeans_plusplus(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
         return out
     if is_small(X.shape[0], X.shape[1] * n_trials, k):
-        kmeans_plusplus_small(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
+        chosen(kmeans_plusplus_small)(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
         return out
-    kernel = plusplus_kernel(X.shape[1])
+    kernel = chosen(plusplus_kernel(X.shape[1]))
     kernel(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
     return out
 
@@ -276,7 +277,7 @@ def nearest_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]
     else:
         cands = np.ascontiguousarray(cands)
         gemm = _config.use_gemm(d, cands.shape[0])
-        kernel = update_nearest_serial if args["worker"] else update_nearest
+        kernel = chosen(update_nearest_serial if args["worker"] else update_nearest)
         kernel(x, w, cands, args["mean"], args["first"], gemm, bounds, closest, nearest, pot)
     counts = np.bincount(nearest, weights=w, minlength=args["first"] + cands.shape[0])
     return (closest, nearest), np.concatenate([[pot.sum()], counts])

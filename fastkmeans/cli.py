@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -85,13 +87,25 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--max-iter", type=_positive_int, default=300, help="iterations per run (default: 300)"
     )
-    sub.add_parser(
+    comp = sub.add_parser(
         "compile",
         help="compile every kernel (both dtypes) into Numba's cache, so no fit compiles",
         description="Compile every kernel for float32 and float64 data (and 32- and 64-bit "
         "sparse indices) into Numba's on-disk cache: the folder NUMBA_CACHE_DIR names, "
         "else __pycache__ next to the kernels. Quick when the cache is already warm.",
     )
+    comp.add_argument(
+        "--group", action="append", default=None, metavar="NAME",
+        help="only this group of kernels (repeatable), e.g. 'dense, small data'",
+    )  # fmt: skip
+    comp.add_argument(
+        "--dtype", action="append", choices=("float32", "float64"), default=None,
+        help="only this dtype (repeatable; default: both)",
+    )  # fmt: skip
+    comp.add_argument(
+        "--background", action="store_true",
+        help="what a first fit starts: low priority, no output, releases its lock at the end",
+    )  # fmt: skip
     return parser
 
 
@@ -188,12 +202,24 @@ def _fit(args: argparse.Namespace) -> None:
     )
 
 
-def _compile() -> None:
-    from fastkmeans._precompile import compile_all
+def _compile(args: argparse.Namespace) -> None:
+    from fastkmeans._precompile import DTYPES, compile_all
 
-    summary = compile_all(progress=True)
+    groups = tuple(args.group) if args.group else None
+    dtypes = tuple(np.dtype(t).type for t in args.dtype) if args.dtype else DTYPES
+    if args.background:
+        from fastkmeans._cold import release_lock
+
+        with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice
+            os.nice(10)
+        try:
+            compile_all(groups=groups, dtypes=dtypes)
+        finally:
+            release_lock()
+        return
+    summary = compile_all(progress=True, groups=groups, dtypes=dtypes)
     print(summary.line())
-    if summary.missing:
+    if summary.missing and groups is None and dtypes == DTYPES:
         raise CliError("kernels no group compiled: " + ", ".join(summary.missing))
 
 
@@ -204,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             _demo(args)
         elif args.command == "compile":
-            _compile()
+            _compile(args)
         else:
             _fit(args)
     except (CliError, ValueError, TypeError, OSError) as exc:

@@ -13,6 +13,9 @@ from hypothesis import HealthCheck, settings
 # Two Numba threads at least, so that the thread-count tests compare 1 with 2 threads even
 # on a one-core runner (must be set before Numba is imported).
 os.environ.setdefault("NUMBA_NUM_THREADS", "2")
+# Fits compile what they need (tests of the first run's NumPy stand-ins set it themselves),
+# so that a test process with a fresh cache never starts a background compile.
+os.environ.setdefault("FASTKMEANS_FIRST_RUN", "compile")
 os.environ.setdefault(
     "NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".numba_cache")
 )

@@ -9,6 +9,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import _config
 from .._assign import chunk_bounds
+from .._cold import kernel as chosen
 from .._validation import (
     as_float_array,
     as_sample_weight,
@@ -30,7 +31,7 @@ def column_stats(X: Floats) -> tuple[F8, F8]:
     var = np.empty(X.shape[1])
     bounds = chunk_bounds(X.shape[0])
     serial = X.size <= _config.STATS_SERIAL_MAX_VALUES
-    (column_mean_var_serial if serial else column_mean_var)(X, bounds, mean, var)
+    chosen(column_mean_var_serial if serial else column_mean_var)(X, bounds, mean, var)
     return mean, var
 
 

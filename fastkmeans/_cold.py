@@ -1,0 +1,214 @@
+"""The first run does not wait on the compiler.
+
+Numba compiles a kernel the first time it runs with new argument types (seconds per
+kernel, about a minute for a dense fit's kernels in one dtype) unless its on-disk cache
+holds it. So while the kernels a dense fit in memory needs are not in the cache, the fit
+runs on NumPy stand-ins of those kernels (:mod:`._standins`: same draws, same steps, the
+same result up to float rounding, Lloyd's iterations for every exact algorithm) and a
+background process, at low priority, compiles them into the cache
+(``python -m fastkmeans compile --group ... --dtype ...``). Fits after it has finished, in
+this process or another, run the kernels. Which groups a fit needs: ``"dense, small
+data"`` (the kernels of small problems, also used on k-means|| candidates) and, for larger
+problems, ``"dense, large data"``.
+
+``FASTKMEANS_FIRST_RUN`` chooses: ``"background"`` (the default: stand-ins and a
+background compile while the kernels are not compiled; they need a cache folder that can
+be written, otherwise fits compile), ``"compile"`` (compile in the fit, as Numba does by
+itself) or ``"numpy"`` (always the stand-ins, never a compile: for machines where Numba
+cannot compile; 2-5x slower than the kernels once those are compiled). Other kinds of
+data (sparse, blocks, Dask), mini-batch, size limits and ``algorithm="optimal"`` compile
+their kernels on first use.
+
+A group counts as compiled when the cache folder holds its stamp
+(``fastkmeans-ready-<group>-<dtype>.txt``, written by ``fastkmeans compile`` once the
+group's kernels are in the cache) and the stamp still matches Numba's and Python's versions
+and the kernels' source files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ._compile import cache_folder, note
+
+#: What a fit on the stand-ins says, once (stderr from the command line, the bar's text).
+MESSAGE = "first run: NumPy kernels while Numba compiles in the background"
+SMALL, LARGE = "dense, small data", "dense, large data"
+LOCK = "fastkmeans-compiling.pid"
+#: Where a live process cannot be asked for (Windows), a lock older than this is stale.
+STALE_AFTER: float = 1800.0
+
+_ON = contextvars.ContextVar("fastkmeans_stand_ins", default=False)
+
+
+def mode() -> str:
+    """``FASTKMEANS_FIRST_RUN``: ``"background"``, ``"numpy"`` or ``"compile"``."""
+    value = os.environ.get("FASTKMEANS_FIRST_RUN", "background")
+    if value not in ("background", "numpy", "compile"):
+        raise ValueError(
+            f"FASTKMEANS_FIRST_RUN must be 'background', 'numpy' or 'compile', got {value!r}"
+        )
+    return value
+
+
+def kernel(compiled: Any) -> Any:
+    """``compiled``, or its NumPy stand-in while a fit runs on them."""
+    if not _ON.get():
+        return compiled
+    from ._standins import STAND_INS
+
+    return STAND_INS.get(compiled, compiled)
+
+
+def active() -> bool:
+    """Whether this fit runs on the stand-ins."""
+    return _ON.get()
+
+
+# --------------------------------------------------------------------------- stamps
+def _slug(group: str, dtype: Any) -> str:
+    name = "-".join("".join(ch if ch.isalnum() else " " for ch in group).split())
+    return f"fastkmeans-ready-{name}-{np.dtype(dtype).name}.txt"
+
+
+def source_stamp() -> str:
+    """Numba's and Python's versions and every kernel source file's size and time: what
+    Numba's cache entries depend on."""
+    import numba
+
+    import fastkmeans.kernels as package
+
+    folder = os.path.dirname(package.__file__)
+    parts = [numba.__version__, sys.version]
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            st = os.stat(os.path.join(folder, name))
+            parts.append(f"{name} {st.st_size} {st.st_mtime_ns}")
+    return "\n".join(parts) + "\n"
+
+
+def mark_compiled(group: str, dtype: Any) -> None:
+    """Stamp ``group`` as compiled for ``dtype`` (nothing when the folder is read-only)."""
+    with contextlib.suppress(OSError):
+        with open(os.path.join(cache_folder(), _slug(group, dtype)), "w", encoding="utf-8") as fh:
+            fh.write(source_stamp())
+
+
+def compiled(group: str, dtype: Any) -> bool:
+    """Whether the cache holds ``group``'s kernels for ``dtype`` (its stamp is current)."""
+    try:
+        with open(os.path.join(cache_folder(), _slug(group, dtype)), encoding="utf-8") as fh:
+            return fh.read() == source_stamp()
+    except OSError:
+        return False
+
+
+def _writable(folder: str) -> bool:
+    with contextlib.suppress(OSError):
+        os.makedirs(folder, exist_ok=True)
+    return os.access(folder, os.W_OK)
+
+
+# --------------------------------------------------------------------------- background
+def _running(path: str) -> bool:
+    """Whether the lock at ``path`` names a live process (a stale lock is removed)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            pid = int(fh.read().strip() or 0)
+    except (OSError, ValueError):
+        return False
+    if pid <= 0:
+        return True  # being written by the process that took it
+    if os.name == "nt":  # no signal 0 there (os.kill would end the process)
+        with contextlib.suppress(OSError):
+            return time.time() - os.stat(path).st_mtime < STALE_AFTER
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+        return False
+    except OSError:  # alive, someone else's
+        return True
+    return True
+
+
+def compile_in_background(groups: list[str], dtype: Any) -> bool:
+    """Start ``python -m fastkmeans compile --background`` for ``groups`` and ``dtype`` at
+    low priority, unless one is already running on this cache folder. Returns whether one
+    was started."""
+    path = os.path.join(cache_folder(), LOCK)
+    if _running(path):
+        return False
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except OSError:
+        return False  # another process took it first
+    command = [sys.executable, "-m", "fastkmeans", "compile", "--background",
+               "--dtype", np.dtype(dtype).name]  # fmt: skip
+    for group in groups:
+        command += ["--group", group]
+    try:
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        os.close(fd)
+        os.remove(path)
+        return False
+    os.write(fd, str(child.pid).encode())
+    os.close(fd)
+    return True
+
+
+def release_lock() -> None:
+    """Remove the background compile's lock (its last step)."""
+    with contextlib.suppress(OSError):
+        os.remove(os.path.join(cache_folder(), LOCK))
+
+
+# --------------------------------------------------------------------------- a fit
+def needed(small: bool) -> list[str]:
+    """The groups a dense fit needs: the small problems' kernels, and the large ones'."""
+    return [SMALL] if small else [SMALL, LARGE]
+
+
+@contextlib.contextmanager
+def first_run(X: Any, small: bool) -> Iterator[bool]:
+    """Run the block on the stand-ins (yields True) when ``X`` is a dense array in memory
+    whose kernels are not compiled yet and ``FASTKMEANS_FIRST_RUN`` allows it; starts the
+    background compile then. ``small``: the problem takes the small-problem kernels."""
+    if _ON.get():  # already inside one (a fit's own prediction)
+        yield True
+        return
+    how = mode()
+    dtype = getattr(X, "dtype", None)
+    if how == "compile" or not isinstance(X, np.ndarray) or dtype not in (np.float32, np.float64):
+        yield False
+        return
+    if how == "background":
+        todo = [g for g in needed(small) if not compiled(g, dtype)]
+        if not todo or not _writable(cache_folder()):
+            yield False
+            return
+        compile_in_background(todo, dtype)
+        note(MESSAGE)
+    token = _ON.set(True)
+    try:
+        yield True
+    finally:
+        _ON.reset(token)

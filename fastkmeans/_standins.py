@@ -1,0 +1,226 @@
+"""NumPy stand-ins for the kernels of a dense fit in memory: the first run, before Numba.
+
+Each function here takes the arguments of the kernels it stands in for and fills the same
+outputs (see :data:`STAND_INS`), in float64 and with BLAS for the distances, so that a fit
+that runs them walks the same steps as one that runs the kernels: the same random draws,
+the same picks, the same labels, up to float rounding (a label or a pick can differ only
+where two distances agree to rounding; float32 kernels sum distances in float32). They
+compile nothing, so the first fit in a new environment does not wait for Numba
+(:mod:`._cold` says when they run). Work goes in the kernels' own row chunks.
+
+Distances to many centers come from ``||c||^2 - 2 x.c`` (the row's ``||x||^2`` does not
+change the argmin), computed in float64 without centering, so that data on an integer grid
+keep their exact ties (which go to the lower center, as in the kernels); every distance that
+is reported (inertia, potentials, ``transform``) is the exact ``sum((x - c)**2)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+F8 = NDArray[np.float64]
+Floats = NDArray[np.floating]
+Ints = NDArray[np.intp]
+
+#: Rows x centers x features of one temporary block of direct differences (32 MB).
+BLOCK_VALUES: int = 1 << 22
+
+
+def _nearest(x: F8, c: F8, c_sq: F8, exact: bool) -> NDArray[np.intp]:
+    """Index of the nearest row of ``c`` for each row of ``x`` by ``||c||^2 - 2 x.c``
+    (ties to the lower index). With ``exact``, where another center comes within that
+    form's rounding of the nearest, the exact distances decide, as they do in the kernels
+    that use direct differences (the GEMM-style kernels decide by their own rounding)."""
+    v = x @ (-2.0 * c.T)
+    v += c_sq
+    lab = np.argmin(v, axis=1)
+    if not exact or c.shape[0] < 2:
+        return lab
+    rows = np.arange(v.shape[0])
+    best = v[rows, lab]
+    slack = 1e-12 * (np.einsum("ij,ij->i", x, x) + c_sq.max()) + 1e-300
+    v[rows, lab] = np.inf
+    close = np.flatnonzero(v.min(axis=1) <= best + slack)  # near ties: few rows
+    v[rows, lab] = best
+    step = max(1, BLOCK_VALUES // max(c.size, 1))
+    for a in range(0, close.shape[0], step):
+        near = close[a : a + step]
+        t = x[near, None, :] - c[None, :, :]
+        d2 = np.einsum("ijk,ijk->ij", t, t)
+        d2[v[near] > (best[near] + slack[near])[:, None]] = np.inf
+        lab[near] = np.argmin(d2, axis=1)
+    return lab
+
+
+def _sq(x: F8, c: F8) -> F8:
+    """Exact ``||x_i - c_i||^2`` row by row (``c`` holds each row's center)."""
+    t = x - c
+    return np.einsum("ij,ij->i", t, t)
+
+
+def _f8(x: Floats) -> F8:
+    return np.asarray(x, dtype=np.float64)
+
+
+def _lloyd(X: Floats, w: F8, centers: Floats, rest: tuple[Any, ...], exact: bool) -> None:
+    bounds, labels, sums, wsums, inertia, changed, accumulate = rest[-7:]
+    k, d = centers.shape
+    c = _f8(centers)
+    c_sq = np.einsum("ij,ij->i", c, c)
+    cols = np.arange(d)
+    for ch in range(bounds.shape[0] - 1):
+        lo, hi = int(bounds[ch]), int(bounds[ch + 1])
+        x = _f8(X[lo:hi])
+        lab = _nearest(x, c, c_sq, exact)
+        changed[ch] = np.count_nonzero(labels[lo:hi] != lab)
+        labels[lo:hi] = lab
+        inertia[ch] = float(_sq(x, c[lab]) @ w[lo:hi])
+        if accumulate:
+            wx = x * w[lo:hi, None]
+            if d <= 16:  # a bincount per feature: fewer passes than one over n * d
+                for f in range(d):
+                    sums[ch, :, f] = np.bincount(lab, weights=wx[:, f], minlength=k)
+            else:
+                flat = (lab[:, None] * d + cols).ravel()
+                sums[ch] = np.bincount(flat, weights=wx.ravel(), minlength=k * d).reshape(k, d)
+            wsums[ch] = np.bincount(lab, weights=w[lo:hi], minlength=k)
+
+
+def lloyd_direct(X: Floats, w: F8, centers: Floats, *rest: Any) -> None:
+    """Stands in for ``lloyd_small`` and ``lloyd_direct`` (and its serial twin): ``rest``
+    is ``bounds, labels, sums, wsums, inertia, changed, accumulate``; the same per-chunk
+    outputs."""
+    _lloyd(X, w, centers, rest, True)
+
+
+def lloyd_gemm(X: Floats, w: F8, centers: Floats, mean: Floats, *rest: Any) -> None:
+    """Stands in for ``lloyd_gemm`` (and its serial twin): as :func:`lloyd_direct`."""
+    _lloyd(X, w, centers, rest, False)
+
+
+def reduce_chunks(sums: F8, wsums: F8, total_sums: F8, total_wsums: F8) -> None:
+    """Stands in for ``lloyd.reduce_chunks``: the chunks' sums added up."""
+    total_sums[:] = sums.sum(axis=0)
+    total_wsums[:] = wsums.sum(axis=0)
+
+
+def column_mean_var(X: Floats, bounds: Ints, mean: F8, var: F8) -> None:
+    """Stands in for ``stats.column_mean_var``: per-feature mean and population variance in
+    float64, chunk by chunk (no float64 copy of all of ``X``)."""
+    n = X.shape[0]
+    chunks = [(int(bounds[c]), int(bounds[c + 1])) for c in range(bounds.shape[0] - 1)]
+    mean[:] = sum(X[lo:hi].sum(axis=0, dtype=np.float64) for lo, hi in chunks) / n
+    var[:] = sum(((X[lo:hi] - mean) ** 2).sum(axis=0) for lo, hi in chunks) / n
+
+
+def assigned_sq_distances(X: Floats, centers: Floats, labels: Ints, out: F8) -> None:
+    """Stands in for ``distances.assigned_sq_distances``: exact ``||x_i - c_label_i||^2``."""
+    step = max(1, BLOCK_VALUES // max(X.shape[1], 1))
+    for lo in range(0, X.shape[0], step):
+        x = _f8(X[lo : lo + step])
+        out[lo : lo + step] = _sq(x, _f8(centers[labels[lo : lo + step]]))
+
+
+def all_distances(X: Floats, centers: Floats, out: F8) -> None:
+    """Stands in for ``distances.all_distances``: exact Euclidean distances (n, k)."""
+    k, d = centers.shape
+    c = centers.astype(np.float64)
+    step = max(1, BLOCK_VALUES // max(k * d, 1))
+    for lo in range(0, X.shape[0], step):
+        t = X[lo : lo + step, None, :].astype(np.float64) - c[None, :, :]
+        out[lo : lo + step] = np.sqrt(np.einsum("ijk,ijk->ij", t, t))
+
+
+def _pick(p: F8, target: float) -> int:
+    """The first row where the running sum of ``p`` exceeds ``target``; the last row of
+    positive ``p`` when rounding runs past the end; -1 when no row has any."""
+    i = int(np.searchsorted(np.cumsum(p), target, side="right"))
+    if i < p.shape[0]:
+        return i
+    positive = np.flatnonzero(p > 0)
+    return int(positive[-1]) if positive.shape[0] else -1
+
+
+def _row_sq(X: Floats, row: int) -> F8:
+    """``||x_i - x_row||^2`` for every row, summed in X's dtype (as the seeding kernels sum
+    them), as float64."""
+    t = X - X[row]
+    return np.einsum("ij,ij->i", t, t).astype(np.float64)
+
+
+def kmeans_plusplus(X: Floats, w: F8, bounds: Ints, first_u: float, trial_u: F8, out: Ints) -> None:
+    """Stands in for ``kmeans_plusplus_small``, ``_tiles`` and ``_rows``: greedy k-means++
+    with the kernels' draws (``first_u``, ``trial_u``) and the same walk of the potential
+    (``bounds`` only orders the kernels' sums)."""
+    n = X.shape[0]
+    out[0] = _pick(w, first_u * float(w.sum()))
+    closest = _row_sq(X, int(out[0]))
+    for step in range(1, out.shape[0]):
+        p = w * closest
+        total = float(p.sum())
+        cands = [_pick(p, u * total) for u in trial_u[step - 1]]
+        if cands[0] < 0:
+            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
+            continue
+        dists = [np.minimum(_row_sq(X, c), closest) for c in cands]
+        best = int(np.argmin([float(w @ dist) for dist in dists]))  # ties to the first drawn
+        out[step] = cands[best]
+        closest = dists[best]
+
+
+def update_nearest(
+    X: Floats,
+    w: F8,
+    cands: Floats,
+    mean: Floats,
+    offset: int,
+    gemm: bool,
+    bounds: Ints,
+    closest: F8,
+    nearest: Ints,
+    chunk_pot: F8,
+) -> None:
+    """Stands in for ``kmeans_parallel.update_nearest``: each row's nearest candidate so far
+    (candidate ``offset + j`` is ``cands[j]``; ties keep the earlier one) and the chunks'
+    sums of ``w * closest``."""
+    c = cands.astype(np.float64)
+    c_sq = np.einsum("ij,ij->i", c, c)
+    step = max(1, BLOCK_VALUES // max(c.shape[0], 1))
+    for ch in range(bounds.shape[0] - 1):
+        lo, hi = int(bounds[ch]), int(bounds[ch + 1])
+        for a in range(lo, hi, step):
+            b = min(hi, a + step)
+            x = _f8(X[a:b])
+            lab = _nearest(x, c, c_sq, not gemm)
+            s = _sq(x, c[lab])
+            better = s < closest[a:b]
+            closest[a:b] = np.where(better, s, closest[a:b])
+            nearest[a:b] = np.where(better, lab + offset, nearest[a:b])
+        chunk_pot[ch] = float(w[lo:hi] @ closest[lo:hi])
+
+
+def _table() -> dict[Any, Any]:
+    from .kernels import distances, kmeans_parallel, seeding, small, stats
+    from .kernels import lloyd as lloyd_kernels
+
+    pairs = {
+        lloyd_direct: (small.lloyd_small, lloyd_kernels.lloyd_direct,
+                       lloyd_kernels.lloyd_direct_serial),
+        lloyd_gemm: (lloyd_kernels.lloyd_gemm, lloyd_kernels.lloyd_gemm_serial),
+        reduce_chunks: (lloyd_kernels.reduce_chunks,),
+        column_mean_var: (stats.column_mean_var, stats.column_mean_var_serial),
+        assigned_sq_distances: (distances.assigned_sq_distances,
+                                distances.assigned_sq_distances_serial),
+        all_distances: (distances.all_distances,),
+        kmeans_plusplus: (small.kmeans_plusplus_small, seeding.kmeans_plusplus_tiles,
+                          seeding.kmeans_plusplus_rows),
+        update_nearest: (kmeans_parallel.update_nearest, kmeans_parallel.update_nearest_serial),
+    }  # fmt: skip
+    return {kernel: stand_in for stand_in, kernels in pairs.items() for kernel in kernels}
+
+
+#: Kernel dispatcher -> its NumPy stand-in.
+STAND_INS: dict[Any, Any] = _table()

@@ -1,0 +1,155 @@
+"""The first run: NumPy stand-ins of the dense kernels while Numba compiles in the background.
+
+The stand-ins must walk the kernels' steps (same draws, picks, labels and iterations on
+data without distance ties, same centroids to rounding), be chosen only where they apply,
+and the default first run in a new environment must compile nothing, say so, and leave a
+background compile behind that makes the next process run the kernels.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastkmeans as fk
+from fastkmeans import _cold
+from fastkmeans._compile import watch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _blobs(n: int, d: int, k: int, dtype: type, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(-10, 10, (k, d))
+    return (centers[rng.integers(k, size=n)] + rng.normal(scale=3.0, size=(n, d))).astype(dtype)
+
+
+def _both(monkeypatch: pytest.MonkeyPatch, fit):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "compile")
+    kernels = fit()
+    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "numpy")
+    with watch() as compiling:
+        stand_ins = fit()
+    assert compiling.count == 0  # the stand-ins compile nothing
+    return kernels, stand_ins
+
+
+CASES = [
+    # n, d, k, dtype: small problems, direct kernels, the GEMM kernels (d * k >= 16)
+    (750, 2, 3, np.float32),
+    (20_000, 2, 8, np.float32),
+    (20_000, 8, 32, np.float64),
+    (6_000, 40, 80, np.float64),
+]
+
+
+@pytest.mark.parametrize("init", ["auto", "k-means++", "k-means||", "random"])
+@pytest.mark.parametrize(("n", "d", "k", "dtype"), CASES)
+def test_stand_ins_walk_the_kernels_steps(monkeypatch, n, d, k, dtype, init):
+    X = _blobs(n, d, k, dtype)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, n)
+    params = fk.KMeansParams(k, seed=3, init=init, n_init=2, algorithm="auto")
+    a, b = _both(monkeypatch, lambda: params.fit(X, sample_weight=w))
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert (a.n_iter, a.stop_reason, a.init_used) == (b.n_iter, b.stop_reason, b.init_used)
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(b.centroids, a.centroids, rtol=rtol, atol=rtol)
+    assert b.inertia == pytest.approx(a.inertia, rel=1e-9)
+    assert b.centroids.dtype == a.centroids.dtype
+
+
+def test_stand_ins_predict_transform_score_and_reseed(monkeypatch):
+    X = _blobs(5_000, 3, 16, np.float64)
+    far = np.full((16, 3), 1e3)
+    far[0] = 0.0  # all but one center end empty: re-seeded at the farthest points
+    a, b = _both(monkeypatch, lambda: fk.KMeansParams(16, init=far, max_iter=5).fit(X))
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_allclose(b.centroids, a.centroids, rtol=1e-10)
+    Y = _blobs(700, 3, 16, np.float64, seed=5)
+    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "compile")
+    expected = a.predict(Y), a.transform(Y), a.score(Y)
+    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "numpy")
+    with watch() as compiling:
+        got = a.predict(Y), a.transform(Y), a.score(Y)
+    assert compiling.count == 0
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-12)
+    assert got[2] == pytest.approx(expected[2], rel=1e-12)
+
+
+def test_stand_ins_break_exact_ties_as_the_direct_kernels_do(monkeypatch):
+    """Integer grid data with centers on the grid: many rows sit exactly between two
+    centers, and both go to the lower index."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 6, size=(4_000, 2)).astype(np.float64)
+    init = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [4.0, 4.0]])
+    a, b = _both(monkeypatch, lambda: fk.KMeansParams(4, init=init, max_iter=1).fit(X))
+    np.testing.assert_array_equal(a.labels, b.labels)
+
+
+def test_stand_ins_only_where_they_apply(monkeypatch):
+    """Sparse data and mini-batch run their kernels whatever the setting."""
+    sp = pytest.importorskip("scipy.sparse")
+    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "numpy")
+    X = sp.random(300, 20, density=0.2, format="csr", random_state=0)
+    with _cold.first_run(X, True) as on:
+        assert not on
+    with _cold.first_run(np.zeros((10, 2), dtype=np.float32), True) as on:
+        assert on and _cold.active()
+    assert not _cold.active()
+    model = fk.MiniBatchKMeansParams(3, seed=0, batch_size=64, max_iter=2).fit(
+        _blobs(300, 2, 3, np.float64)
+    )
+    assert model.centroids.shape == (3, 2)
+
+
+def test_a_wrong_setting_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "later")
+    with pytest.raises(ValueError, match="FASTKMEANS_FIRST_RUN must be 'background'"):
+        fk.KMeansParams(3, seed=0).fit(_blobs(100, 2, 3, np.float64))
+
+
+def test_a_group_is_compiled_when_its_stamp_is_current(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr("numba.core.config.CACHE_DIR", str(tmp_path))
+    assert not _cold.compiled(_cold.SMALL, np.float32)
+    _cold.mark_compiled(_cold.SMALL, np.float32)
+    assert _cold.compiled(_cold.SMALL, np.float32)
+    assert not _cold.compiled(_cold.SMALL, np.float64)
+    stamp = next(tmp_path.glob("fastkmeans-ready-*"))
+    stamp.write_text(stamp.read_text().replace("lloyd.py", "lloyd.py 0"))  # a source changed
+    assert not _cold.compiled(_cold.SMALL, np.float32)
+
+
+def _demo(cache: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "FASTKMEANS_FIRST_RUN": "background",
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "fastkmeans", "demo", "--out", str(out)],
+                          capture_output=True, text=True, env=env, check=True, timeout=300)  # fmt: skip
+
+
+def test_a_new_environment_runs_the_demo_at_once_and_compiles_behind_it(tmp_path):
+    """An empty cache: the demo compiles nothing and says why; the background compile it
+    starts fills the cache (its stamp written, its lock gone), and the next demo runs the
+    kernels without compiling or announcing anything, to the same result."""
+    cache = tmp_path / "cache"
+    first = _demo(cache, tmp_path / "a.html")
+    assert _cold.MESSAGE in first.stderr
+    assert "compile=0.000" in first.stdout
+    lock = cache / _cold.LOCK
+    start = time.monotonic()
+    while lock.exists() and time.monotonic() - start < 300:
+        time.sleep(0.5)
+    assert not lock.exists(), "the background compile did not finish in 5 minutes"
+    assert list(cache.glob("fastkmeans-ready-dense-small-data-float32.txt"))
+    second = _demo(cache, tmp_path / "b.html")
+    assert second.stderr == ""
+    assert "compile=0.000" in second.stdout
+    inertia = [line.split("inertia=")[1].split()[0] for line in (first.stdout, second.stdout)]
+    assert inertia[0] == inertia[1]
