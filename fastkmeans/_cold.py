@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ._compile import cache_folder, note
+from ._config import NUMBA_CACHE
 
 #: What a fit on the stand-ins says, once (stderr from the command line, the bar's text).
 MESSAGE = "first run: NumPy kernels while Numba compiles in the background"
@@ -97,19 +98,29 @@ def source_stamp() -> str:
 
 
 def mark_compiled(group: str, dtype: Any) -> None:
-    """Stamp ``group`` as compiled for ``dtype`` (nothing when the folder is read-only)."""
+    """Stamp ``group`` as compiled for ``dtype`` (nothing when the folder is read-only or
+    the on-disk cache is off: then nothing was kept)."""
+    if not NUMBA_CACHE:
+        return
     with contextlib.suppress(OSError):
         with open(os.path.join(cache_folder(), _slug(group, dtype)), "w", encoding="utf-8") as fh:
             fh.write(source_stamp())
 
 
 def compiled(group: str, dtype: Any) -> bool:
-    """Whether the cache holds ``group``'s kernels for ``dtype`` (its stamp is current)."""
+    """Whether the cache holds ``group``'s kernels for ``dtype`` (its stamp is current;
+    once it is, this process does not read it again)."""
+    key = (group, np.dtype(dtype).name)
+    if key in _KNOWN:
+        return True
     try:
         with open(os.path.join(cache_folder(), _slug(group, dtype)), encoding="utf-8") as fh:
-            return fh.read() == source_stamp()
+            current = fh.read() == source_stamp()
     except OSError:
         return False
+    if current:
+        _KNOWN.add(key)
+    return current
 
 
 def _writable(folder: str) -> bool:
@@ -119,28 +130,59 @@ def _writable(folder: str) -> bool:
 
 
 # --------------------------------------------------------------------------- background
-def _running(path: str) -> bool:
-    """Whether the lock at ``path`` names a live process (a stale lock is removed)."""
+#: The background compile this process started (``poll()`` tells when it has ended).
+_CHILD: list[subprocess.Popen[bytes]] = []
+#: (group, dtype name) found compiled in this process: their stamps are not read again.
+_KNOWN: set[tuple[str, str]] = set()
+#: A lock with no live process in it for this long is stale (being written, or Windows).
+EMPTY_LOCK_GRACE: float = 10.0
+
+
+def _lock_pid(path: str) -> int | None:
+    """The pid in the lock at ``path`` (0 while unreadable or empty), None without one."""
     try:
         with open(path, encoding="utf-8") as fh:
-            pid = int(fh.read().strip() or 0)
-    except (OSError, ValueError):
-        return False
-    if pid <= 0:
-        return True  # being written by the process that took it
-    if os.name == "nt":  # no signal 0 there (os.kill would end the process)
-        with contextlib.suppress(OSError):
-            return time.time() - os.stat(path).st_mtime < STALE_AFTER
-        return False
+            text = fh.read().strip()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return 0
+    return int(text) if text.isdigit() else 0
+
+
+def _alive(pid: int) -> bool:
+    for child in _CHILD:
+        if child.pid == pid:
+            return child.poll() is None  # ours: reaped when it ends
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        with contextlib.suppress(OSError):
-            os.remove(path)
         return False
     except OSError:  # alive, someone else's
         return True
     return True
+
+
+def _running(path: str) -> bool:
+    """Whether the lock at ``path`` belongs to a live background compile; a stale one (its
+    process gone, or empty and old) is removed."""
+    pid = _lock_pid(path)
+    if pid is None:
+        return False
+    try:
+        age = time.time() - os.stat(path).st_mtime
+    except OSError:
+        return False
+    if pid == 0:
+        live = age < EMPTY_LOCK_GRACE
+    elif os.name == "nt":  # no signal 0 there (os.kill would end the process)
+        live = age < STALE_AFTER
+    else:
+        live = _alive(pid)
+    if not live and _lock_pid(path) == pid:  # still the lock we judged
+        with contextlib.suppress(OSError):
+            os.remove(path)
+    return live
 
 
 def compile_in_background(groups: list[str], dtype: Any) -> bool:
@@ -158,32 +200,38 @@ def compile_in_background(groups: list[str], dtype: Any) -> bool:
                "--dtype", np.dtype(dtype).name]  # fmt: skip
     for group in groups:
         command += ["--group", group]
+    # The child imports this very package, wherever this process found it.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    started = False
     try:
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True,
+                                 env=env)  # fmt: skip
+        _CHILD[:] = [child]
+        os.write(fd, str(child.pid).encode())
+        started = True
     except OSError:
+        pass
+    finally:
         os.close(fd)
-        os.remove(path)
-        return False
-    os.write(fd, str(child.pid).encode())
-    os.close(fd)
-    return True
+        if not started:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+    return started
 
 
 def release_lock() -> None:
-    """Remove the background compile's lock (its last step)."""
-    with contextlib.suppress(OSError):
-        os.remove(os.path.join(cache_folder(), LOCK))
+    """Remove the background compile's lock, when it is this process's (its last step)."""
+    path = os.path.join(cache_folder(), LOCK)
+    if _lock_pid(path) == os.getpid():
+        with contextlib.suppress(OSError):
+            os.remove(path)
 
 
 # --------------------------------------------------------------------------- a fit
 def needed(small: bool) -> list[str]:
-    """The groups a dense fit needs: the small problems' kernels, and the large ones'."""
+    """The groups a dense fit needs: the small problems' kernels, and the large ones'
+    unless every step of the fit is small (see ``fastkmeans._fit.small_fit``)."""
     return [SMALL] if small else [SMALL, LARGE]
 
 
@@ -196,6 +244,8 @@ def first_run(X: Any, small: bool) -> Iterator[bool]:
         yield True
         return
     how = mode()
+    if how == "background" and not NUMBA_CACHE:  # nothing compiled would be kept
+        how = "compile"
     dtype = getattr(X, "dtype", None)
     if how == "compile" or not isinstance(X, np.ndarray) or dtype not in (np.float32, np.float64):
         yield False

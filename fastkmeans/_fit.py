@@ -8,6 +8,7 @@ One path for every kind of data and both loops: :func:`fit` (full batch) and
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,6 +74,16 @@ def progress(params: Any, total: int, desc: str) -> Iterator[Any]:
         bar.close()
 
 
+def small_fit(n: int, d: int, k: int, init: Any) -> bool:
+    """Whether every kernel a fit of this size runs is a small problem's (see
+    :func:`fastkmeans._assign.is_small`): its Lloyd passes and its greedy k-means++ with
+    ``2 + ln k`` candidates per step; never with k-means||, whose rounds and candidates
+    take the kernels of large data. It tells the first run (:mod:`._cold`) which kernels
+    the fit needs."""
+    trials = 2 + int(math.log(max(k, 1)))
+    return is_small(n, d * trials, k) and not (isinstance(init, str) and init == "k-means||")
+
+
 def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KMeansModel:
     """Fit k-means as described by ``params``; see :meth:`KMeansParams.fit`."""
     source = open_checked(params, X, sample_weight)
@@ -89,7 +100,7 @@ def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KM
     init = resolve_init(params.init, k)
     with (
         progress(params, n_init * params.max_iter, "k-means") as bar,
-        first_run(local and local[0], is_small(source.n, source.d, k)) as numpy_kernels,
+        first_run(local and local[0], small_fit(source.n, source.d, k, init)) as numpy_kernels,
     ):
         tol = params.tol * source.mean_variance if params.tol else 0.0
         # The stand-ins run Lloyd's iterations (the bounded algorithms give its labels).

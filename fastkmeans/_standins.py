@@ -29,11 +29,24 @@ Ints = NDArray[np.intp]
 BLOCK_VALUES: int = 1 << 22
 
 
-def _nearest(x: F8, c: F8, c_sq: F8, exact: bool) -> NDArray[np.intp]:
-    """Index of the nearest row of ``c`` for each row of ``x`` by ``||c||^2 - 2 x.c``
-    (ties to the lower index). With ``exact``, where another center comes within that
-    form's rounding of the nearest, the exact distances decide, as they do in the kernels
-    that use direct differences (the GEMM-style kernels decide by their own rounding)."""
+def _nearest(x: F8, c: F8, exact: bool) -> NDArray[np.intp]:
+    """Index of the nearest row of ``c`` for each row of ``x`` (ties to the lower index),
+    in blocks of rows: by ``||c - s||^2 - 2 (x - s).(c - s)``, with ``s`` the centers' mean
+    rounded to integers (which keeps the form's rounding small on data far from the origin,
+    and exact ties exact on integer grids). With ``exact``, where another center comes
+    within that form's rounding of the nearest, the exact distances decide, as they do in
+    the kernels that use direct differences (the GEMM-style kernels decide by their own
+    rounding)."""
+    shift = np.round(c.mean(axis=0)) if c.shape[0] else np.zeros(c.shape[1])
+    cs = c - shift
+    c_sq = np.einsum("ij,ij->i", cs, cs)
+    step = max(1, BLOCK_VALUES // max(c.shape[0], 1))
+    parts = [_nearest_block(x[a : a + step] - shift, cs, c_sq, exact)
+             for a in range(0, x.shape[0], step)]  # fmt: skip
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+
+
+def _nearest_block(x: F8, c: F8, c_sq: F8, exact: bool) -> NDArray[np.intp]:
     v = x @ (-2.0 * c.T)
     v += c_sq
     lab = np.argmin(v, axis=1)
@@ -69,12 +82,11 @@ def _lloyd(X: Floats, w: F8, centers: Floats, rest: tuple[Any, ...], exact: bool
     bounds, labels, sums, wsums, inertia, changed, accumulate = rest[-7:]
     k, d = centers.shape
     c = _f8(centers)
-    c_sq = np.einsum("ij,ij->i", c, c)
     cols = np.arange(d)
     for ch in range(bounds.shape[0] - 1):
         lo, hi = int(bounds[ch]), int(bounds[ch + 1])
         x = _f8(X[lo:hi])
-        lab = _nearest(x, c, c_sq, exact)
+        lab = _nearest(x, c, exact)
         changed[ch] = np.count_nonzero(labels[lo:hi] != lab)
         labels[lo:hi] = lab
         inertia[ch] = float(_sq(x, c[lab]) @ w[lo:hi])
@@ -146,9 +158,13 @@ def _pick(p: F8, target: float) -> int:
 
 def _row_sq(X: Floats, row: int) -> F8:
     """``||x_i - x_row||^2`` for every row, summed in X's dtype (as the seeding kernels sum
-    them), as float64."""
-    t = X - X[row]
-    return np.einsum("ij,ij->i", t, t).astype(np.float64)
+    them), as float64; in blocks of rows (no copy of all of X)."""
+    out = np.empty(X.shape[0])
+    step = max(1, BLOCK_VALUES // max(X.shape[1], 1))
+    for a in range(0, X.shape[0], step):
+        t = X[a : a + step] - X[row]
+        out[a : a + step] = np.einsum("ij,ij->i", t, t)
+    return out
 
 
 def kmeans_plusplus(X: Floats, w: F8, bounds: Ints, first_u: float, trial_u: F8, out: Ints) -> None:
@@ -186,19 +202,15 @@ def update_nearest(
     """Stands in for ``kmeans_parallel.update_nearest``: each row's nearest candidate so far
     (candidate ``offset + j`` is ``cands[j]``; ties keep the earlier one) and the chunks'
     sums of ``w * closest``."""
-    c = cands.astype(np.float64)
-    c_sq = np.einsum("ij,ij->i", c, c)
-    step = max(1, BLOCK_VALUES // max(c.shape[0], 1))
+    c = _f8(cands)
     for ch in range(bounds.shape[0] - 1):
         lo, hi = int(bounds[ch]), int(bounds[ch + 1])
-        for a in range(lo, hi, step):
-            b = min(hi, a + step)
-            x = _f8(X[a:b])
-            lab = _nearest(x, c, c_sq, not gemm)
-            s = _sq(x, c[lab])
-            better = s < closest[a:b]
-            closest[a:b] = np.where(better, s, closest[a:b])
-            nearest[a:b] = np.where(better, lab + offset, nearest[a:b])
+        x = _f8(X[lo:hi])
+        lab = _nearest(x, c, not gemm)
+        s = _sq(x, c[lab])
+        better = s < closest[lo:hi]
+        closest[lo:hi] = np.where(better, s, closest[lo:hi])
+        nearest[lo:hi] = np.where(better, lab + offset, nearest[lo:hi])
         chunk_pot[ch] = float(w[lo:hi] @ closest[lo:hi])
 
 

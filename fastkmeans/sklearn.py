@@ -31,8 +31,10 @@ from sklearn.utils.validation import (
 )
 
 from ._assign import nearest
+from ._cold import first_run
 from ._csr import as_rows
-from ._fit import fit_minibatch, start_stream
+from ._fit import fit_minibatch, small_fit, start_stream
+from ._seeding import resolve_init
 from ._sklearn_base import _INT32_MAX, _BaseKMeans, _same_clustering
 from .errors import ConvergenceWarning, warn
 from .model import KMeansModel
@@ -151,6 +153,34 @@ class KMeans(_BaseKMeans):
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         array_init = self._array_init(X)
         seeds = np.random.default_rng(random_state.randint(_INT32_MAX)).spawn(self._n_init)
+        n, d = X.shape
+        init_kind = "array" if array_init is not None or callable(self.init) else self.init
+        # One choice of kernels for all the runs (the first run's stand-ins or the kernels).
+        small = small_fit(n, d, self.n_clusters, resolve_init(init_kind, self.n_clusters))
+        with first_run(X, small):
+            best = self._best_run(X, sample_weight, seeds, array_init, algorithm, random_state)
+        distinct = np.unique(best.labels).shape[0]
+        if distinct < self.n_clusters:
+            warn(
+                f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+                f"({self.n_clusters}). Possibly due to duplicate points in X.",
+                _SkConvergenceWarning,
+            )
+        self._set_fitted(best)
+        self.n_iter_ = int(best.n_iter)
+        return self
+
+    def _best_run(
+        self,
+        X: NDArray[np.floating],
+        sample_weight: NDArray[np.floating],
+        seeds: list[np.random.Generator],
+        array_init: NDArray[np.floating] | None,
+        algorithm: str,
+        random_state: Any,
+    ) -> KMeansModel:
+        """scikit-learn's choice among the ``n_init`` runs: the lowest inertia, unless it
+        is the same clustering as the best so far."""
         best: KMeansModel | None = None
         for seed in seeds:
             if array_init is not None:
@@ -179,16 +209,7 @@ class KMeans(_BaseKMeans):
             ):
                 best = model
         assert best is not None
-        distinct = np.unique(best.labels).shape[0]
-        if distinct < self.n_clusters:
-            warn(
-                f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
-                f"({self.n_clusters}). Possibly due to duplicate points in X.",
-                _SkConvergenceWarning,
-            )
-        self._set_fitted(best)
-        self.n_iter_ = int(best.n_iter)
-        return self
+        return best
 
     def _absolute_tol(self) -> float:
         if self._tol_data is None:

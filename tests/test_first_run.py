@@ -83,6 +83,45 @@ def test_stand_ins_predict_transform_score_and_reseed(monkeypatch):
     assert got[2] == pytest.approx(expected[2], rel=1e-12)
 
 
+def test_stand_ins_keep_their_precision_far_from_the_origin(monkeypatch):
+    """float64 data about 1e8 from the origin with unit spread (the GEMM-style path)."""
+    X = _blobs(8_000, 4, 16, np.float64) + 1e8
+    a, b = _both(monkeypatch, lambda: fk.KMeansParams(16, seed=0, init="k-means||").fit(X))
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert a.n_iter == b.n_iter
+
+
+_FRESH = """
+import numpy as np, scipy
+import fastkmeans as fk
+from fastkmeans._compile import watch
+from fastkmeans.sklearn import KMeans
+rng = np.random.default_rng(0)
+with watch() as w:
+    for n, d, k, dtype in ((300, 2, 3, np.float32), (20000, 3, 16, np.float64),
+                           (5000, 4, 8, np.float64), (3000, 40, 70, np.float32)):
+        X = rng.normal(size=(n, d)).astype(dtype)
+        for init in ("auto", "k-means++", "k-means||", "random"):
+            m = fk.KMeansParams(k, seed=0, init=init, algorithm="hamerly", n_init=2).fit(X)
+        far = np.full((k, d), 1e3, dtype=dtype)
+        far[0] = -1.0  # the others end empty: re-seeded at the farthest points
+        m = fk.KMeansParams(k, init=far, max_iter=3, metric="cosine").fit(X)
+        m.predict(X), m.transform(X), m.score(X)
+        KMeans(k, random_state=0).fit(X).predict(X)
+print("compiles", w.count)
+"""
+
+
+def test_stand_ins_compile_nothing_in_a_fresh_process(tmp_path):
+    """A new process with an empty cache: every dense fit, prediction and the scikit-learn
+    adapter run without one compilation."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "FASTKMEANS_FIRST_RUN": "numpy",
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", _FRESH], capture_output=True, text=True,
+                         env=env, check=True, timeout=600)  # fmt: skip
+    assert out.stdout.split()[-2:] == ["compiles", "0"], out.stderr
+
+
 def test_stand_ins_break_exact_ties_as_the_direct_kernels_do(monkeypatch):
     """Integer grid data with centers on the grid: many rows sit exactly between two
     centers, and both go to the lower index."""
@@ -118,20 +157,23 @@ def test_a_wrong_setting_is_a_clear_error(monkeypatch):
 def test_a_group_is_compiled_when_its_stamp_is_current(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr("numba.core.config.CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_cold, "_KNOWN", set())  # what this process has seen so far
     assert not _cold.compiled(_cold.SMALL, np.float32)
     _cold.mark_compiled(_cold.SMALL, np.float32)
     assert _cold.compiled(_cold.SMALL, np.float32)
     assert not _cold.compiled(_cold.SMALL, np.float64)
     stamp = next(tmp_path.glob("fastkmeans-ready-*"))
     stamp.write_text(stamp.read_text().replace("lloyd.py", "lloyd.py 0"))  # a source changed
+    _cold._KNOWN.clear()  # as in a new process
     assert not _cold.compiled(_cold.SMALL, np.float32)
 
 
 def _demo(cache: Path, out: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "FASTKMEANS_FIRST_RUN": "background",
            "PYTHONPATH": str(ROOT)}  # fmt: skip
-    return subprocess.run([sys.executable, "-m", "fastkmeans", "demo", "--out", str(out)],
-                          capture_output=True, text=True, env=env, check=True, timeout=300)  # fmt: skip
+    command = [sys.executable, "-m", "fastkmeans", "demo", "--out", str(out)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=True,
+                          timeout=300)  # fmt: skip
 
 
 def test_a_new_environment_runs_the_demo_at_once_and_compiles_behind_it(tmp_path):
@@ -153,3 +195,17 @@ def test_a_new_environment_runs_the_demo_at_once_and_compiles_behind_it(tmp_path
     assert "compile=0.000" in second.stdout
     inertia = [line.split("inertia=")[1].split()[0] for line in (first.stdout, second.stdout)]
     assert inertia[0] == inertia[1]
+
+
+def test_a_stale_lock_does_not_block_the_background_compile(tmp_path):
+    lock = tmp_path / _cold.LOCK
+    lock.write_text("")  # a start that died before it wrote the child's pid
+    old = time.time() - 2 * _cold.EMPTY_LOCK_GRACE
+    os.utime(lock, (old, old))
+    assert not _cold._running(str(lock)) and not lock.exists()
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    lock.write_text(str(ended.pid))  # a compile that has ended without removing it
+    assert not _cold._running(str(lock)) and not lock.exists()
+    lock.write_text(str(os.getpid()))  # a live one
+    assert _cold._running(str(lock)) and lock.exists()
