@@ -4,20 +4,20 @@ Numba compiles a kernel the first time it runs with new argument types (seconds 
 kernel, about a minute for a dense fit's kernels in one dtype) unless its on-disk cache
 holds it. So while the kernels a dense fit in memory needs are not in the cache, the fit
 runs on NumPy stand-ins of those kernels (:mod:`._standins`: same draws, same steps, the
-same result up to float rounding, Lloyd's iterations for every exact algorithm) and a
-background process, at low priority, compiles them into the cache
+same result up to float rounding, Lloyd's iterations for every exact algorithm; mini-batch
+steps too) and a background process, at low priority, compiles them into the cache
 (``python -m fastkmeans compile --group ... --dtype ...``). Fits after it has finished, in
 this process or another, run the kernels. Which groups a fit needs: ``"dense, small
-data"`` (the kernels of small problems, also used on k-means|| candidates) and, for larger
-problems, ``"dense, large data"``.
+data"`` (the kernels of small problems, also used on k-means|| candidates), for larger
+problems ``"dense, large data"``, and ``"mini-batch"`` for mini-batch and ``partial_fit``.
 
 ``FASTKMEANS_FIRST_RUN`` chooses: ``"background"`` (the default: stand-ins and a
 background compile while the kernels are not compiled; they need a cache folder that can
 be written, otherwise fits compile), ``"compile"`` (compile in the fit, as Numba does by
 itself) or ``"numpy"`` (always the stand-ins, never a compile: for machines where Numba
 cannot compile; 2-5x slower than the kernels once those are compiled). Other kinds of
-data (sparse, blocks, Dask), mini-batch, size limits and ``algorithm="optimal"`` compile
-their kernels on first use.
+data (sparse, blocks, Dask), size limits and ``algorithm="optimal"`` compile their kernels
+on first use.
 
 A group counts as compiled when the cache folder holds its stamp
 (``fastkmeans-ready-<group>-<dtype>.txt``, written by ``fastkmeans compile`` once the
@@ -43,7 +43,7 @@ from ._config import NUMBA_CACHE
 
 #: What a fit on the stand-ins says, once (stderr from the command line, the bar's text).
 MESSAGE = "first run: NumPy kernels while Numba compiles in the background"
-SMALL, LARGE = "dense, small data", "dense, large data"
+SMALL, LARGE, MINIBATCH = "dense, small data", "dense, large data", "mini-batch"
 LOCK = "fastkmeans-compiling.pid"
 #: Where a live process cannot be asked for (Windows), a lock older than this is stale.
 STALE_AFTER: float = 1800.0
@@ -229,17 +229,19 @@ def release_lock() -> None:
 
 
 # --------------------------------------------------------------------------- a fit
-def needed(small: bool) -> list[str]:
-    """The groups a dense fit needs: the small problems' kernels, and the large ones'
-    unless every step of the fit is small (see ``fastkmeans._fit.small_fit``)."""
-    return [SMALL] if small else [SMALL, LARGE]
+def needed(small: bool, minibatch: bool = False) -> list[str]:
+    """The groups a dense fit needs: the small problems' kernels, the large ones' unless
+    every step of the fit is small (see ``fastkmeans._fit.small_fit``), and the
+    mini-batch steps for mini-batch."""
+    return [SMALL] + ([] if small else [LARGE]) + ([MINIBATCH] if minibatch else [])
 
 
 @contextlib.contextmanager
-def first_run(X: Any, small: bool) -> Iterator[bool]:
+def first_run(X: Any, small: bool, minibatch: bool = False) -> Iterator[bool]:
     """Run the block on the stand-ins (yields True) when ``X`` is a dense array in memory
     whose kernels are not compiled yet and ``FASTKMEANS_FIRST_RUN`` allows it; starts the
-    background compile then. ``small``: the problem takes the small-problem kernels."""
+    background compile then. ``small``: the problem takes the small-problem kernels only;
+    ``minibatch``: mini-batch steps too."""
     if _ON.get():  # already inside one (a fit's own prediction)
         yield True
         return
@@ -251,7 +253,7 @@ def first_run(X: Any, small: bool) -> Iterator[bool]:
         yield False
         return
     if how == "background":
-        todo = [g for g in needed(small) if not compiled(g, dtype)]
+        todo = [g for g in needed(small, minibatch) if not compiled(g, dtype)]
         if not todo or not _writable(cache_folder()):
             yield False
             return

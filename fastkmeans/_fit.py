@@ -179,8 +179,11 @@ def fit_minibatch(
     n_init = runs_for(params)
     say = print if verbose else None
     n_steps = (params.max_iter * source.n) // min(params.batch_size, source.n)
+    local = source.local_array()
+    small = small_fit(source.n, source.d, params.n_clusters, params.init)
     with (
         progress(params, n_steps, "mini-batch k-means") as bar,
+        first_run(local and local[0], small, minibatch=True),
         thread_limit(params.n_threads, single_thread_blas=True),
     ):
         run = _minibatch.run(params, source, n_init, say, bar)
@@ -198,7 +201,10 @@ def start_stream(
     """The first ``partial_fit`` of a stream not started with ``fit``: seed on the batch
     ``X`` (``init_size`` of its rows) and take one step with it."""
     source = open_checked(params, X, sample_weight)
-    centers = _minibatch.seed_on(params, source, rng)
+    local = source.local_array()
+    small = small_fit(source.n, source.d, params.n_clusters, params.init)
+    with first_run(local and local[0], small, minibatch=True):
+        centers = _minibatch.seed_on(params, source, rng)
     start = to_model(params, centers, np.empty(0, dtype=np.int64), np.inf, 0, "max_iter", [],
                      np.zeros(params.n_clusters))  # fmt: skip
     return start.partial_fit(X, sample_weight, random_reassign=True, rng=rng, say=say)

@@ -19,7 +19,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _config, _csr
-from ._assign import Planner, nearest
+from ._assign import Planner, is_small, nearest
+from ._cold import first_run
+from ._cold import kernel as chosen
 from ._lloyd import RunResult
 from ._seeding import plusplus_rows, random_rows
 from ._sources.base import BlockSource
@@ -72,7 +74,7 @@ class Stepper:
         if isinstance(Xb, _csr.CSRRows):
             return _csr.minibatch_step(Xb, wb, centers, self.bounds, self.labels, counts,
                                        new_centers)  # fmt: skip
-        kernel = minibatch_step_serial if self.serial else minibatch_step
+        kernel = chosen(minibatch_step_serial if self.serial else minibatch_step)
         sums, wsums, chunk_inertia = self.workspaces()
         inertia, shift = kernel(Xb, wb, centers, self.bounds, self.gemm, self.labels, sums,
                                 wsums, chunk_inertia, counts, new_centers)  # fmt: skip
@@ -380,7 +382,10 @@ def partial_step(
         rng = _step_seed(params.seed, steps_before)
     new_centers = np.empty_like(centers)
     stepper = Stepper(b, k, d)
-    with thread_limit(params.n_threads, single_thread_blas=stepper.gemm):
+    with (
+        first_run(Xa, is_small(b, d, k), minibatch=True) as numpy_kernels,
+        thread_limit(params.n_threads, single_thread_blas=stepper.gemm or numpy_kernels),
+    ):
         inertia, shift = stepper.step(Xa, w, centers, counts, new_centers)
         moved = 0
         ratio = getattr(params, "reassignment_ratio", 0.01)

@@ -113,6 +113,39 @@ def lloyd_gemm(X: Floats, w: F8, centers: Floats, mean: Floats, *rest: Any) -> N
     _lloyd(X, w, centers, rest, False)
 
 
+def minibatch_step(
+    X: Floats,
+    w: F8,
+    centers: Floats,
+    bounds: Ints,
+    gemm: bool,
+    labels: Ints,
+    sums: F8,
+    wsums: F8,
+    inertia: F8,
+    counts: F8,
+    new_centers: Floats,
+) -> tuple[float, float]:
+    """Stands in for ``minibatch.minibatch_step`` (and its serial twin): the batch's
+    labels and per-chunk sums, then each center with weight in the batch moves to
+    ``(c * count + sum) / (count + weight)``; INOUT counts, OUT new_centers. Returns (batch
+    inertia before the update, sum of squared center moves)."""
+    changed = np.zeros(bounds.shape[0] - 1, dtype=np.intp)
+    _lloyd(X, w, centers, (bounds, labels, sums, wsums, inertia, changed, True), not gemm)
+    c = _f8(centers)
+    total_w = wsums.sum(axis=0)
+    moved = total_w > 0
+    grown = counts + total_w
+    new = c.copy()
+    new[moved] = (c[moved] * counts[moved, None] + sums.sum(axis=0)[moved]) * (
+        1.0 / grown[moved]
+    )[:, None]
+    counts[moved] = grown[moved]
+    new_centers[:] = new
+    shift = float(((_f8(new_centers) - c) ** 2).sum())
+    return float(inertia.sum()), shift
+
+
 def reduce_chunks(sums: F8, wsums: F8, total_sums: F8, total_wsums: F8) -> None:
     """Stands in for ``lloyd.reduce_chunks``: the chunks' sums added up."""
     total_sums[:] = sums.sum(axis=0)
@@ -215,7 +248,7 @@ def update_nearest(
 
 
 def _table() -> dict[Any, Any]:
-    from .kernels import distances, kmeans_parallel, seeding, small, stats
+    from .kernels import distances, kmeans_parallel, minibatch, seeding, small, stats
     from .kernels import lloyd as lloyd_kernels
 
     pairs = {
@@ -230,6 +263,7 @@ def _table() -> dict[Any, Any]:
         kmeans_plusplus: (small.kmeans_plusplus_small, seeding.kmeans_plusplus_tiles,
                           seeding.kmeans_plusplus_rows),
         update_nearest: (kmeans_parallel.update_nearest, kmeans_parallel.update_nearest_serial),
+        minibatch_step: (minibatch.minibatch_step, minibatch.minibatch_step_serial),
     }  # fmt: skip
     return {kernel: stand_in for stand_in, kernels in pairs.items() for kernel in kernels}
 

@@ -64,6 +64,21 @@ def test_stand_ins_walk_the_kernels_steps(monkeypatch, n, d, k, dtype, init):
     assert b.centroids.dtype == a.centroids.dtype
 
 
+@pytest.mark.parametrize(("n", "d", "k", "batch", "dtype"),
+                         [(3_000, 2, 3, 64, np.float32), (20_000, 8, 64, 1024, np.float64)])
+def test_stand_ins_walk_the_mini_batch_steps(monkeypatch, n, d, k, batch, dtype):
+    X = _blobs(n, d, k, dtype)
+    params = fk.MiniBatchKMeansParams(k, seed=2, batch_size=batch, max_iter=3)
+    a, b = _both(monkeypatch, lambda: params.fit(X))
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert (a.n_iter, a.stop_reason) == (b.n_iter, b.stop_reason)
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(b.centroids, a.centroids, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(b.cluster_weights, a.cluster_weights, rtol=1e-12)
+    a2, b2 = _both(monkeypatch, lambda: params.fit(X[:batch]).partial_fit(X[batch:2 * batch]))
+    np.testing.assert_allclose(b2.centroids, a2.centroids, rtol=rtol, atol=rtol)
+
+
 def test_stand_ins_predict_transform_score_and_reseed(monkeypatch):
     X = _blobs(5_000, 3, 16, np.float64)
     far = np.full((16, 3), 1e3)
@@ -95,7 +110,7 @@ _FRESH = """
 import numpy as np, scipy
 import fastkmeans as fk
 from fastkmeans._compile import watch
-from fastkmeans.sklearn import KMeans
+from fastkmeans.sklearn import KMeans, MiniBatchKMeans
 rng = np.random.default_rng(0)
 with watch() as w:
     for n, d, k, dtype in ((300, 2, 3, np.float32), (20000, 3, 16, np.float64),
@@ -108,6 +123,9 @@ with watch() as w:
         m = fk.KMeansParams(k, init=far, max_iter=3, metric="cosine").fit(X)
         m.predict(X), m.transform(X), m.score(X)
         KMeans(k, random_state=0).fit(X).predict(X)
+        mb = fk.MiniBatchKMeansParams(k, seed=0, batch_size=256, max_iter=2).fit(X)
+        mb.partial_fit(X[:256])
+        MiniBatchKMeans(k, random_state=0).partial_fit(X[:512]).partial_fit(X[:64])
 print("compiles", w.count)
 """
 
