@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ._compile import cache_folder, note
+from ._compile import cache_folder, guard_cache_writes, note
 from ._config import NUMBA_CACHE
 
 #: What a fit on the stand-ins says, once (stderr from the command line, the bar's text).
@@ -245,6 +245,7 @@ def first_run(X: Any, small: bool, minibatch: bool = False) -> Iterator[bool]:
     if _ON.get():  # already inside one (a fit's own prediction)
         yield True
         return
+    guard_cache_writes()
     how = mode()
     if how == "background" and not NUMBA_CACHE:  # nothing compiled would be kept
         how = "compile"

@@ -41,6 +41,46 @@ def kernel_dispatchers(inlined: bool = False) -> dict[str, Any]:
     return found
 
 
+_GUARDED: list[bool] = []
+
+
+def guard_cache_writes() -> None:
+    """Make this process's writes to the kernels' cache indexes exclusive across processes
+    (once per process; POSIX only).
+
+    Numba adds an entry to a kernel's index by reading the index, picking the first free
+    data file name and writing both back, with no lock: two processes adding different
+    specialisations of one kernel at the same moment (a first run's background compile and
+    a fit compiling on another path) could both pick the same file and leave the index
+    pointing at the other's code. Each kernel's ``save`` here holds an exclusive ``flock`` on
+    ``<index>.lock`` while it runs."""
+    if _GUARDED:
+        return
+    _GUARDED.append(True)
+    if os.name != "posix":  # pragma: no cover - no flock
+        return
+    for disp in kernel_dispatchers(inlined=True).values():
+        cache_file = getattr(getattr(disp, "_cache", None), "_cache_file", None)
+        path = getattr(cache_file, "_index_path", None)
+        if cache_file is not None and path is not None:
+            cache_file.save = exclusive(cache_file.save, path + ".lock")
+
+
+def exclusive(save: Callable[[Any, Any], None], path: str) -> Callable[[Any, Any], None]:
+    """``save`` holding an exclusive ``flock`` on the file ``path`` while it runs (POSIX)."""
+    import fcntl
+
+    def save_exclusive(key: Any, data: Any) -> None:
+        with open(path, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                save(key, data)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    return save_exclusive
+
+
 def cache_folder() -> str:
     """Where Numba keeps the compiled kernels: ``NUMBA_CACHE_DIR`` when set, else the
     ``__pycache__`` folder next to the kernels (Numba falls back to a per-user folder when

@@ -227,3 +227,28 @@ def test_a_stale_lock_does_not_block_the_background_compile(tmp_path):
     assert not _cold._running(str(lock)) and not lock.exists()
     lock.write_text(str(os.getpid()))  # a live one
     assert _cold._running(str(lock)) and lock.exists()
+
+
+def test_cache_index_writes_wait_for_each_other(tmp_path):
+    """A kernel's cache index is written under an exclusive lock: a second writer (here a
+    thread, as another process would) waits until the first is done."""
+    import fcntl
+    import threading
+
+    from fastkmeans._compile import exclusive, guard_cache_writes, kernel_dispatchers
+
+    lock = tmp_path / "index.nbi.lock"
+    done: list[tuple[str, str]] = []
+    save = exclusive(lambda key, data: done.append((key, data)), str(lock))
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        writer = threading.Thread(target=save, args=("key", "data"))
+        writer.start()
+        writer.join(0.3)
+        assert writer.is_alive() and not done  # waiting for the lock
+        fcntl.flock(held, fcntl.LOCK_UN)
+    writer.join(5)
+    assert done == [("key", "data")]
+    guard_cache_writes()  # every fit does this first: each kernel's index save is guarded
+    for name, disp in kernel_dispatchers(inlined=True).items():
+        assert disp._cache._cache_file.save.__name__ == "save_exclusive", name
