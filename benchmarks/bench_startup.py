@@ -7,8 +7,11 @@ Every row is a new Python process: "empty" gives it a fresh ``NUMBA_CACHE_DIR``,
 one the rows before it filled. A first fit on an empty cache runs the NumPy stand-ins while
 a background process compiles the kernels (the default); the "background compile" row is
 how long that process ran after the fit, and "compiling in the fit" is the same first run
-with ``FASTKMEANS_FIRST_RUN=compile``. Seconds are the child's wall time (CPU time: user + system);
-compiles are the kernel specialisations Numba compiled (its ``numba:compile`` events).
+with ``FASTKMEANS_FIRST_RUN=compile``. Seconds are the child's wall time (CPU time: user +
+system); compiles are the kernel specialisations Numba compiled (its ``numba:compile``
+events). ``fastkmeans compile`` runs one process per dtype at the same time: its group rows
+add up both dtypes' seconds, which overlapped, and its compiles are the specialisations
+its processes compiled (cache misses).
 """
 
 from __future__ import annotations
@@ -50,11 +53,9 @@ else:
 
 _COMPILE = """
 import json
-from fastkmeans._compile import watch
 from fastkmeans._precompile import compile_all
-with watch() as w:
-    s = compile_all()
-print(json.dumps({"groups": s.groups, "kernels": s.kernels, "compiles": w.count}))
+s = compile_all()
+print(json.dumps({"groups": s.groups, "kernels": s.kernels, "compiles": s.compiled}))
 """
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._cold import mark_compiled
-from ._compile import cache_folder, kernel_dispatchers
+from ._compile import cache_folder, guard_cache_writes, kernel_dispatchers
 
 DTYPES = (np.float32, np.float64)
 
@@ -246,12 +246,18 @@ def compile_all(
     progress: bool = False,
     groups: tuple[str, ...] | None = None,
     dtypes: tuple[Any, ...] = DTYPES,
+    jobs: int | None = None,
 ) -> Summary:
     """Compile (or load from the cache) every kernel for both dtypes; a tqdm bar over the
     groups with ``progress``. ``groups`` picks some of :data:`GROUPS` by name, ``dtypes``
     some of :data:`DTYPES`. Each group leaves a stamp per dtype in the cache folder (which
     tells :mod:`._cold` that a fit can run the kernels), a full run one more; the next full
-    run returns at once while the kernels' sources and cache files are unchanged."""
+    run returns at once while the kernels' sources and cache files are unchanged.
+
+    ``jobs`` (default: one per dtype, at most one per CPU): with more than one, each dtype
+    compiles in a process of its own, at the same time (the dtypes share no
+    specialisation, and the kernels' cache index writes are exclusive:
+    :func:`fastkmeans._compile.guard_cache_writes`)."""
     start, cpu = time.perf_counter(), time.process_time()
     full = groups is None and tuple(dtypes) == DTYPES
     if full and _up_to_date():
@@ -267,6 +273,10 @@ def compile_all(
                          + ", ".join(name for name, _ in GROUPS))  # fmt: skip
     todo = [(name, fn, dt) for name, fn in GROUPS for dt in dtypes
             if groups is None or name in groups]  # fmt: skip
+    jobs = min(len(dtypes), os.cpu_count() or 1) if jobs is None else jobs
+    if jobs > 1 and len(dtypes) > 1:
+        return _in_processes(todo, groups, dtypes, progress, full, start)
+    guard_cache_writes()
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -295,6 +305,109 @@ def compile_all(
     return summary
 
 
+def _in_processes(
+    todo: list[tuple[str, Any, Any]],
+    groups: tuple[str, ...] | None,
+    dtypes: tuple[Any, ...],
+    progress: bool,
+    full: bool,
+    start: float,
+) -> Summary:
+    """:func:`compile_all` with each dtype in a process of its own (``python -m
+    fastkmeans._precompile``), their reports merged."""
+    import json
+    import resource
+    import subprocess
+    import sys
+    import threading
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="compiling kernels", unit="group")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    reports: list[list[dict[str, Any]]] = []
+    children = []
+    for dtype in dtypes:
+        command = [sys.executable, "-m", "fastkmeans._precompile", np.dtype(dtype).name]
+        command += list(groups or ())
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)  # fmt: skip
+        lines: list[dict[str, Any]] = []
+        reports.append(lines)
+        children.append(child)
+
+    def read(child: Any, lines: list[dict[str, Any]]) -> None:
+        for text in child.stdout:
+            lines.append(json.loads(text))
+            if bar is not None and "group" in lines[-1]:
+                bar.set_postfix_str(f"{lines[-1]['group']}, {lines[-1]['dtype']}")
+                bar.update()
+
+    readers = [threading.Thread(target=read, args=pair) for pair in zip(children, reports)]
+    for reader in readers:
+        reader.start()
+    try:
+        for child, reader in zip(children, readers):
+            reader.join()
+            if child.wait() != 0:
+                raise RuntimeError(f"compiling failed: {child.stderr.read().strip()[-2000:]}")
+    finally:
+        if bar is not None:
+            bar.close()
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    times: dict[str, tuple[float, float]] = {}
+    reached: set[str] = set()
+    compiled = loaded = 0
+    for lines in reports:
+        for line in lines:
+            if "group" in line:
+                wall0, cpu0 = times.get(line["group"], (0.0, 0.0))
+                times[line["group"]] = (wall0 + line["wall"], cpu0 + line["cpu"])
+            else:
+                reached.update(line["reached"])
+                compiled += line["compiled"]
+                loaded += line["loaded"]
+    entries = entry_kernels(kernel_dispatchers())
+    missing = sorted(set(entries) - reached)
+    summary = Summary(len(reached & set(entries)), len(entries), compiled, loaded,
+                      time.perf_counter() - start, cpu, cache_folder(), times,
+                      missing)  # fmt: skip
+    if full and not missing:
+        _write_stamp()
+    return summary
+
+
+def _report(dtype_name: str, groups: list[str]) -> None:
+    """A child of :func:`_in_processes`: compile ``groups`` (all when empty) for one dtype
+    and print JSON lines, one per group, then what was reached."""
+    import json
+
+    dtype = np.dtype(dtype_name).type
+    guard_cache_writes()
+    for name, fn in GROUPS:
+        if groups and name not in groups:
+            continue
+        t, c = time.perf_counter(), time.process_time()
+        with warnings.catch_warnings(), _first_run("compile"):
+            warnings.simplefilter("ignore")
+            fn(dtype)
+        mark_compiled(name, dtype)
+        print(json.dumps({"group": name, "dtype": dtype_name, "wall": time.perf_counter() - t,
+                          "cpu": time.process_time() - c}), flush=True)  # fmt: skip
+    kernels = kernel_dispatchers()
+    print(json.dumps({
+        "reached": sorted(n for n, d in entry_kernels(kernels).items() if d.signatures),
+        "compiled": sum(sum(d.stats.cache_misses.values()) for d in kernels.values()),
+        "loaded": sum(sum(d.stats.cache_hits.values()) for d in kernels.values()),
+    }), flush=True)  # fmt: skip
+
+
 def entry_kernels(kernels: dict[str, Any]) -> dict[str, Any]:
     """The kernels Python calls: those no other kernel calls (a kernel loaded from the cache
     brings its callees' code along, without compiling or loading them one by one)."""
@@ -314,3 +427,9 @@ def _summary(times: dict[str, tuple[float, float]], seconds: float, cpu: float) 
     missing = sorted(set(entries) - set(reached))
     return Summary(len(reached), len(entries), compiled, loaded, seconds, cpu, cache_folder(),
                    times, missing)  # fmt: skip
+
+
+if __name__ == "__main__":  # pragma: no cover - run by _in_processes
+    import sys
+
+    _report(sys.argv[1], sys.argv[2:])

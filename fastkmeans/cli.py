@@ -103,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
         help="only this dtype (repeatable; default: both)",
     )  # fmt: skip
     comp.add_argument(
+        "--jobs", type=_positive_int, default=None, metavar="N",
+        help="processes (default: one per dtype, at most one per CPU)",
+    )  # fmt: skip
+    comp.add_argument(
         "--background", action="store_true",
         help="what a first fit starts: low priority, no output, releases its lock at the end",
     )  # fmt: skip
@@ -217,7 +221,7 @@ def _compile(args: argparse.Namespace) -> None:
         finally:
             release_lock()
         return
-    summary = compile_all(progress=True, groups=groups, dtypes=dtypes)
+    summary = compile_all(progress=True, groups=groups, dtypes=dtypes, jobs=args.jobs)
     print(summary.line())
     if summary.missing and groups is None and dtypes == DTYPES:
         raise CliError("kernels no group compiled: " + ", ".join(summary.missing))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -59,6 +60,30 @@ def test_compile_command_reaches_every_kernel_and_is_quick_when_warm():
         assert m[5] == os.environ["NUMBA_CACHE_DIR"]
     assert m[3] == "up-to-date"  # the second run: nothing loaded, nothing compiled
     assert float(m[4]) < 5.0
+
+
+_PARALLEL = """
+import json
+from fastkmeans._precompile import compile_all
+s = compile_all(groups=("optimal, silhouette",), jobs=2)
+print(json.dumps({"groups": sorted(s.groups), "kernels": s.kernels, "compiled": s.compiled,
+                  "missing": s.missing, "folder": s.folder}))
+"""
+
+
+def test_compile_runs_each_dtype_in_a_process_of_its_own(tmp_path):
+    """From an empty cache, one group in two processes (one per dtype): the merged summary
+    names the group, counts what the children compiled, and both dtypes are stamped."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", _PARALLEL], capture_output=True, text=True,
+                          env=env, timeout=900)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["groups"] == ["optimal, silhouette"]
+    assert res["compiled"] > 0 and res["kernels"] >= 2
+    assert res["folder"] == str(tmp_path)
+    for dtype in ("float32", "float64"):
+        assert (tmp_path / f"fastkmeans-ready-optimal-silhouette-{dtype}.txt").exists()
 
 
 def test_no_kernel_compiles_twice():
