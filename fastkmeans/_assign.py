@@ -436,6 +436,15 @@ def farthest_block(
     return dist[top], top + offset, xs, w[top], state.labels[top]
 
 
+def kernel_centers(centers: Floats, dtype: Any) -> Floats:
+    """``centers`` as a C-contiguous, writeable array of ``dtype`` (a model's centroids are
+    read-only, and a read-only argument would compile a second specialisation of every
+    kernel it reaches); copied only when needed."""
+    if centers.dtype != dtype or not centers.flags.c_contiguous or not centers.flags.writeable:
+        return np.array(centers, dtype=dtype, order="C")
+    return centers
+
+
 def nearest(
     X: Floats,
     w: F8,
@@ -451,7 +460,7 @@ def nearest(
     gemm = sizes is None and not is_small(n, d, k) and _config.use_gemm(d, k)
     gemm = gemm and isinstance(X, np.ndarray)
     mean = X.mean(axis=0, dtype=np.float64) if gemm else np.zeros(d)
-    plan = Plan(np.ascontiguousarray(centers, dtype=X.dtype),
+    plan = Plan(kernel_centers(centers, X.dtype),
                 "lloyd" if sizes is None else "constrained", False, gemm,
                 mean.astype(X.dtype), sizes=sizes)  # fmt: skip
     state, packed = assign_block(X, w, RowState(n), plan, worker)

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _config, _csr
-from ._assign import is_small, nearest
+from ._assign import is_small, kernel_centers, nearest
 from ._cold import first_run
 from ._cold import kernel as chosen
 from ._constrained import scaled_limits
@@ -84,7 +84,7 @@ def distances(model: Any, X: ArrayLike) -> Any:
 
         return transform_dask(model, X)
     Xa = _new_data(model, X)
-    centers = np.ascontiguousarray(model.centroids, dtype=Xa.dtype)
+    centers = kernel_centers(model.centroids, Xa.dtype)
     small = is_small(Xa.shape[0], Xa.shape[1], model.n_clusters)
     with thread_limit(model.params.n_threads), first_run(Xa, small):
         if isinstance(Xa, _csr.CSRRows):

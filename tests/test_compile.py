@@ -155,3 +155,33 @@ def test_progress_bar_reads_compiling_while_kernels_compile():
     with _compile.on_bar(bar, "k-means"):
         thrice(1.0)
     assert bar.seen == [f"k-means: {_compile.MESSAGE}", "k-means"]
+
+
+_READONLY = """
+import numpy as np
+from numba import types
+import fastkmeans as fk
+from fastkmeans._compile import kernel_dispatchers
+rng = np.random.default_rng(0)
+for n, d, k in ((300, 2, 3), (20000, 3, 16), (20000, 2, 4)):
+    X = rng.normal(size=(n, d))
+    model = fk.KMeansParams(k, seed=0).fit(X)
+    model.predict(X), model.transform(X), model.score(X)
+    fk.MiniBatchKMeansParams(k, seed=0, max_iter=1).fit(X).partial_fit(X[:256])
+    for algorithm in ("lloyd", "hamerly", "yinyang"):  # the params keep init read-only
+        fk.KMeansParams(k, init=X[:k].copy(), algorithm=algorithm, max_iter=5).fit(X)
+        fk.MiniBatchKMeansParams(k, init=X[:k].copy(), max_iter=1).fit(X)
+bad = sorted(name for name, disp in kernel_dispatchers(inlined=True).items()
+             for sig in disp.signatures for t in sig
+             if isinstance(t, types.Array) and not t.mutable)
+print("read-only:", bad)
+"""
+
+
+def test_prediction_passes_no_read_only_array_to_a_kernel():
+    """A model's centroids are read-only; handed to a kernel as they are, they would make
+    Numba compile a second specialisation of it on the first predict."""
+    proc = subprocess.run([sys.executable, "-c", _READONLY], capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "read-only: []"

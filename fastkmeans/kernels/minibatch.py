@@ -42,6 +42,9 @@ def _assign_chunk(
     """IN X (b,d), w (b,) f8, centers (k,d), GEMM workspaces as :func:`_prepare_gemm`,
     rows start..stop; INOUT labels (b,); OUT sums (k,d) f8, wsums (k,) f8.
     Returns the weighted inertia of the rows to their nearest center."""
+    # Always True, but a bool, not the literal True: a literal would compile the chunk
+    # kernels once more, apart from the specialisation Lloyd's kernels use.
+    accumulate = stop >= start
     if gemm:
         tile = np.empty((TILE_ROWS, X.shape[1]), dtype=X.dtype)
         dots = np.empty((TILE_ROWS, centers.shape[0]), dtype=X.dtype)
@@ -59,10 +62,10 @@ def _assign_chunk(
             wsums,
             tile,
             dots,
-            True,
+            accumulate,
         )
     else:
-        inertia, _ = _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, True)
+        inertia, _ = _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, accumulate)
     return inertia
 
 
