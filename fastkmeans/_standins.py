@@ -16,8 +16,10 @@ is reported (inertia, potentials, ``transform``) is the exact ``sum((x - c)**2)`
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -27,6 +29,10 @@ Ints = NDArray[np.intp]
 
 #: Rows x centers x features of one temporary block of direct differences (32 MB).
 BLOCK_VALUES: int = 1 << 22
+#: Rows x centers of one block of the distance form in :func:`_nearest` (1 MB).
+NEAREST_BLOCK_VALUES: int = 1 << 17
+#: Chunks run on several threads from this many rows on (below, threads cost more).
+THREADS_FROM_ROWS: int = 50_000
 
 
 def _nearest(x: F8, c: F8, exact: bool) -> NDArray[np.intp]:
@@ -40,7 +46,7 @@ def _nearest(x: F8, c: F8, exact: bool) -> NDArray[np.intp]:
     shift = np.round(c.mean(axis=0)) if c.shape[0] else np.zeros(c.shape[1])
     cs = c - shift
     c_sq = np.einsum("ij,ij->i", cs, cs)
-    step = max(1, BLOCK_VALUES // max(c.shape[0], 1))
+    step = max(1, NEAREST_BLOCK_VALUES // max(c.shape[0], 1))
     parts = [_nearest_block(x[a : a + step] - shift, cs, c_sq, exact)
              for a in range(0, x.shape[0], step)]  # fmt: skip
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
@@ -78,12 +84,27 @@ def _f8(x: Floats) -> F8:
     return np.asarray(x, dtype=np.float64)
 
 
+def _each_chunk(fn: Any, bounds: Ints) -> None:
+    """``fn(c)`` for every chunk ``c`` of ``bounds``, on Numba's thread count of threads
+    when the data are large (NumPy releases the GIL in its loops; each chunk writes only
+    its own rows and slots, so results do not depend on the threads)."""
+    n_chunks = bounds.shape[0] - 1
+    threads = min(numba.get_num_threads(), n_chunks)
+    if threads <= 1 or int(bounds[-1]) < THREADS_FROM_ROWS:
+        for ch in range(n_chunks):
+            fn(ch)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(fn, range(n_chunks)))
+
+
 def _lloyd(X: Floats, w: F8, centers: Floats, rest: tuple[Any, ...], exact: bool) -> None:
     bounds, labels, sums, wsums, inertia, changed, accumulate = rest[-7:]
     k, d = centers.shape
     c = _f8(centers)
     cols = np.arange(d)
-    for ch in range(bounds.shape[0] - 1):
+
+    def chunk(ch: int) -> None:
         lo, hi = int(bounds[ch]), int(bounds[ch + 1])
         x = _f8(X[lo:hi])
         lab = _nearest(x, c, exact)
@@ -99,6 +120,8 @@ def _lloyd(X: Floats, w: F8, centers: Floats, rest: tuple[Any, ...], exact: bool
                 flat = (lab[:, None] * d + cols).ravel()
                 sums[ch] = np.bincount(flat, weights=wx.ravel(), minlength=k * d).reshape(k, d)
             wsums[ch] = np.bincount(lab, weights=w[lo:hi], minlength=k)
+
+    _each_chunk(chunk, bounds)
 
 
 def lloyd_direct(X: Floats, w: F8, centers: Floats, *rest: Any) -> None:
@@ -236,7 +259,8 @@ def update_nearest(
     (candidate ``offset + j`` is ``cands[j]``; ties keep the earlier one) and the chunks'
     sums of ``w * closest``."""
     c = _f8(cands)
-    for ch in range(bounds.shape[0] - 1):
+
+    def chunk(ch: int) -> None:
         lo, hi = int(bounds[ch]), int(bounds[ch + 1])
         x = _f8(X[lo:hi])
         lab = _nearest(x, c, not gemm)
@@ -245,6 +269,8 @@ def update_nearest(
         closest[lo:hi] = np.where(better, s, closest[lo:hi])
         nearest[lo:hi] = np.where(better, lab + offset, nearest[lo:hi])
         chunk_pot[ch] = float(w[lo:hi] @ closest[lo:hi])
+
+    _each_chunk(chunk, bounds)
 
 
 def _table() -> dict[Any, Any]:

@@ -252,3 +252,16 @@ def test_cache_index_writes_wait_for_each_other(tmp_path):
     guard_cache_writes()  # every fit does this first: each kernel's index save is guarded
     for name, disp in kernel_dispatchers(inlined=True).items():
         assert disp._cache._cache_file.save.__name__ == "save_exclusive", name
+
+
+def test_stand_ins_do_not_depend_on_the_thread_count(monkeypatch):
+    """Above ``THREADS_FROM_ROWS`` the stand-ins run their chunks on threads; each chunk
+    writes only its own slots, so one thread and two give the same fit bit for bit."""
+    from fastkmeans import _standins
+
+    X = _blobs(_standins.THREADS_FROM_ROWS + 10_000, 3, 16, np.float64)
+    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "numpy")
+    fits = [fk.KMeansParams(16, seed=0, init="k-means||", n_threads=t).fit(X) for t in (1, 2)]
+    np.testing.assert_array_equal(fits[0].labels, fits[1].labels)
+    np.testing.assert_array_equal(fits[0].centroids, fits[1].centroids)
+    assert fits[0].inertia == fits[1].inertia
