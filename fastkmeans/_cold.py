@@ -15,9 +15,9 @@ problems ``"dense, large data"``, and ``"mini-batch"`` for mini-batch and ``part
 background compile while the kernels are not compiled; they need a cache folder that can
 be written, otherwise fits compile), ``"compile"`` (compile in the fit, as Numba does by
 itself) or ``"numpy"`` (always the stand-ins, never a compile: for machines where Numba
-cannot compile; 2-5x slower than the kernels once those are compiled). Other kinds of
-data (sparse, blocks, Dask), size limits and ``algorithm="optimal"`` compile their kernels
-on first use.
+cannot compile; slower than compiled kernels, 2.9x on the start-up benchmark's photo).
+Other kinds of data (sparse, blocks, Dask), size limits and ``algorithm="optimal"``
+compile their kernels on first use.
 
 A group counts as compiled when the cache folder holds its stamp
 (``fastkmeans-ready-<group>-<dtype>.txt``, written by ``fastkmeans compile`` once the
