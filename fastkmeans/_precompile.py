@@ -319,6 +319,7 @@ def _in_processes(
     import resource
     import subprocess
     import sys
+    import tempfile
     import threading
 
     bar = None
@@ -329,18 +330,26 @@ def _in_processes(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     reports: list[list[dict[str, Any]]] = []
     children = []
+    errors = []  # stderr in files: a full pipe nobody reads would stall a child
     for dtype in dtypes:
         command = [sys.executable, "-m", "fastkmeans._precompile", np.dtype(dtype).name]
         command += list(groups or ())
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        errors.append(tempfile.TemporaryFile(mode="w+"))
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors[-1],
                                  text=True)  # fmt: skip
         lines: list[dict[str, Any]] = []
         reports.append(lines)
         children.append(child)
 
     def read(child: Any, lines: list[dict[str, Any]]) -> None:
-        for text in child.stdout:
-            lines.append(json.loads(text))
+        for text in child.stdout:  # read to the end, whatever else a library prints
+            try:
+                line = json.loads(text)
+            except ValueError:
+                continue
+            if not isinstance(line, dict):
+                continue
+            lines.append(line)
             if bar is not None and "group" in lines[-1]:
                 bar.set_postfix_str(f"{lines[-1]['group']}, {lines[-1]['dtype']}")
                 bar.update()
@@ -349,16 +358,19 @@ def _in_processes(
     for reader in readers:
         reader.start()
     try:
-        for child, reader in zip(children, readers):
+        for child, reader, err in zip(children, readers, errors):
             reader.join()
             if child.wait() != 0:
-                raise RuntimeError(f"compiling failed: {child.stderr.read().strip()[-2000:]}")
+                err.seek(0)
+                raise RuntimeError(f"compiling failed: {err.read().strip()[-2000:]}")
     finally:
         if bar is not None:
             bar.close()
         for child in children:
             if child.poll() is None:
                 child.kill()
+        for err in errors:
+            err.close()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     times: dict[str, tuple[float, float]] = {}
