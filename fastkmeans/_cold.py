@@ -289,9 +289,9 @@ class _Later:
         self._timer.start()
 
     def now(self) -> None:
-        with self._lock:
+        self._timer.cancel()
+        with self._lock:  # the fit's thread waits for a start the timer has begun
             if self._done:
                 return
             self._done = True
-        self._timer.cancel()
-        compile_in_background(self.groups, self.dtype)
+            compile_in_background(self.groups, self.dtype)

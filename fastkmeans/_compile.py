@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import os
 import pkgutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -42,6 +43,7 @@ def kernel_dispatchers(inlined: bool = False) -> dict[str, Any]:
 
 
 _GUARDED: list[bool] = []
+_GUARD_LOCK = threading.Lock()
 
 
 def guard_cache_writes() -> None:
@@ -54,16 +56,16 @@ def guard_cache_writes() -> None:
     a fit compiling on another path) could both pick the same file and leave the index
     pointing at the other's code. Each kernel's ``save`` here holds an exclusive ``flock`` on
     ``<index>.lock`` while it runs."""
-    if _GUARDED:
-        return
-    _GUARDED.append(True)
-    if os.name != "posix":  # pragma: no cover - no flock
-        return
-    for disp in kernel_dispatchers(inlined=True).values():
-        cache_file = getattr(getattr(disp, "_cache", None), "_cache_file", None)
-        path = getattr(cache_file, "_index_path", None)
-        if cache_file is not None and path is not None:
-            cache_file.save = exclusive(cache_file.save, path + ".lock")
+    with _GUARD_LOCK:
+        if _GUARDED:
+            return
+        if os.name == "posix":  # no flock elsewhere
+            for disp in kernel_dispatchers(inlined=True).values():
+                cache_file = getattr(getattr(disp, "_cache", None), "_cache_file", None)
+                path = getattr(cache_file, "_index_path", None)
+                if cache_file is not None and path is not None:
+                    cache_file.save = exclusive(cache_file.save, path + ".lock")
+        _GUARDED.append(True)
 
 
 def exclusive(save: Callable[[Any, Any], None], path: str) -> Callable[[Any, Any], None]:

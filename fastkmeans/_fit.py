@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _minibatch
 from ._assign import Planner, is_small
 from ._cold import first_run
-from ._compile import on_bar
+from ._compile import guard_cache_writes, on_bar
 from ._constrained import size_limits
 from ._lloyd import RunResult, lloyd
 from ._optimal1d import optimal_run
@@ -34,6 +34,7 @@ F8 = NDArray[np.float64]
 
 def open_checked(params: Any, X: Any, sample_weight: ArrayLike | None) -> BlockSource:
     """The source for ``X``, with the checks that need both the data and the params."""
+    guard_cache_writes()  # before any kernel of any path compiles
     source = open_source(X, sample_weight, params.metric == "cosine", params.n_clusters)
     if isinstance(params.init, np.ndarray):
         as_initial_centers(params.init, params.n_clusters, source.d, source.dtype)

@@ -274,7 +274,7 @@ def compile_all(
     todo = [(name, fn, dt) for name, fn in GROUPS for dt in dtypes
             if groups is None or name in groups]  # fmt: skip
     jobs = min(len(dtypes), os.cpu_count() or 1) if jobs is None else jobs
-    if jobs > 1 and len(dtypes) > 1:
+    if jobs > 1 and len(dtypes) > 1 and os.name == "posix":  # the index lock is POSIX's
         return _in_processes(todo, groups, dtypes, progress, full, start)
     guard_cache_writes()
     bar = None
@@ -331,12 +331,14 @@ def _in_processes(
     reports: list[list[dict[str, Any]]] = []
     children = []
     errors = []  # stderr in files: a full pipe nobody reads would stall a child
+    # The children import this very package, wherever this process found it.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     for dtype in dtypes:
         command = [sys.executable, "-m", "fastkmeans._precompile", np.dtype(dtype).name]
         command += list(groups or ())
         errors.append(tempfile.TemporaryFile(mode="w+"))
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors[-1],
-                                 text=True)  # fmt: skip
+                                 text=True, env=env)  # fmt: skip
         lines: list[dict[str, Any]] = []
         reports.append(lines)
         children.append(child)
@@ -373,6 +375,14 @@ def _in_processes(
             err.close()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    summary = _merged(reports, time.perf_counter() - start, cpu)
+    if full and not summary.missing:
+        _write_stamp()
+    return summary
+
+
+def _merged(reports: list[list[dict[str, Any]]], seconds: float, cpu: float) -> Summary:
+    """One :class:`Summary` from the children's JSON lines."""
     times: dict[str, tuple[float, float]] = {}
     reached: set[str] = set()
     compiled = loaded = 0
@@ -387,12 +397,8 @@ def _in_processes(
                 loaded += line["loaded"]
     entries = entry_kernels(kernel_dispatchers())
     missing = sorted(set(entries) - reached)
-    summary = Summary(len(reached & set(entries)), len(entries), compiled, loaded,
-                      time.perf_counter() - start, cpu, cache_folder(), times,
-                      missing)  # fmt: skip
-    if full and not missing:
-        _write_stamp()
-    return summary
+    return Summary(len(reached & set(entries)), len(entries), compiled, loaded, seconds, cpu,
+                   cache_folder(), times, missing)  # fmt: skip
 
 
 def _report(dtype_name: str, groups: list[str]) -> None:
