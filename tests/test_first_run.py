@@ -202,6 +202,14 @@ def test_a_new_environment_runs_the_demo_at_once_and_compiles_behind_it(tmp_path
     first = _demo(cache, tmp_path / "a.html")
     assert _cold.MESSAGE in first.stderr
     assert "compile=0.000" in first.stdout
+    # While the background compile runs, a notebook's progress bar says the same.
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "FASTKMEANS_FIRST_RUN": "background",
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    code = ("import fastkmeans as fk; X = fk.datasets.make_tutorial_data(seed=0); "
+            "fk.KMeansParams(3, seed=0, progress=True).fit(X)")  # fmt: skip
+    bar = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True, timeout=300)  # fmt: skip
+    assert f"k-means: {_cold.MESSAGE}" in bar.stderr
     lock = cache / _cold.LOCK
     start = time.monotonic()
     while lock.exists() and time.monotonic() - start < 300:
