@@ -39,16 +39,18 @@ X = (np.asarray(load_sample_image("china.jpg"), dtype=np.float64) / 255.0).resha
 if sys.argv[1] == "sklearn":
     from sklearn.cluster import KMeans
     t = time.perf_counter()
-    KMeans(64, n_init=1, random_state=0).fit(X)
-    print(json.dumps({"fit": time.perf_counter() - t, "compiles": 0}))
+    km = KMeans(64, n_init=1, random_state=0).fit(X)
+    print(json.dumps({"fit": time.perf_counter() - t, "compiles": 0,
+                      "inertia": float(km.inertia_)}))
 else:
     import fastkmeans as fk
     from fastkmeans._compile import watch
     with watch() as w:
         t = time.perf_counter()
-        fk.KMeansParams(64, seed=0).fit(X)
+        model = fk.KMeansParams(64, seed=0).fit(X)
         fit = time.perf_counter() - t
-    print(json.dumps({"fit": fit, "compiles": w.count, "compile": w.seconds}))
+    print(json.dumps({"fit": fit, "compiles": w.count, "compile": w.seconds,
+                      "inertia": model.inertia}))
 """
 
 _COMPILE = """
@@ -76,14 +78,14 @@ def _demo(cache: str, tmp: str) -> dict[str, Any]:
     wall, cpu, out = _child(["-m", "fastkmeans", "demo", "--out", f"{tmp}/demo.html"], cache)
     fields = dict(kv.split("=", 1) for kv in out.split() if "=" in kv)
     return {"wall s": wall, "CPU s": cpu, "compile s": float(fields["compile"]),
-            "fit s": float(fields["fit"])}  # fmt: skip
+            "fit s": float(fields["fit"]), "inertia": float(fields["inertia"])}  # fmt: skip
 
 
 def _fit(cache: str, who: str) -> dict[str, Any]:
     wall, cpu, out = _child(["-c", _FIT, who], cache)
     res = json.loads(out.strip().splitlines()[-1])
     return {"wall s": wall, "CPU s": cpu, "fit s": res["fit"], "compiles": res["compiles"],
-            "compile s": res.get("compile")}  # fmt: skip
+            "compile s": res.get("compile"), "inertia": res["inertia"]}  # fmt: skip
 
 
 def _wait_for_background(cache: str, limit: float = 900.0) -> float:
