@@ -15,7 +15,7 @@ problems ``"dense, large data"``, and ``"mini-batch"`` for mini-batch and ``part
 background compile while the kernels are not compiled; they need a cache folder that can
 be written, otherwise fits compile), ``"compile"`` (compile in the fit, as Numba does by
 itself) or ``"numpy"`` (always the stand-ins, never a compile: for machines where Numba
-cannot compile; slower than compiled kernels, 2.9x on the start-up benchmark's photo).
+cannot compile; slower than compiled kernels, 3-5x on the start-up benchmark's photo).
 Other kinds of data (sparse, blocks, Dask), size limits and ``algorithm="optimal"``
 compile their kernels on first use.
 
