@@ -6,12 +6,15 @@ that runs them walks the same steps as one that runs the kernels: the same rando
 the same picks, the same labels, up to float rounding (a label or a pick can differ only
 where two distances agree to rounding; float32 kernels sum distances in float32). They
 compile nothing, so the first fit in a new environment does not wait for Numba
-(:mod:`._cold` says when they run). Work goes in the kernels' own row chunks.
+(:mod:`._cold` says when they run). Work goes in the kernels' own row chunks, on several
+threads for large data (:func:`_each_chunk`), in blocks that never hold n x k numbers.
 
-Distances to many centers come from ``||c||^2 - 2 x.c`` (the row's ``||x||^2`` does not
-change the argmin), computed in float64 without centering, so that data on an integer grid
-keep their exact ties (which go to the lower center, as in the kernels); every distance that
-is reported (inertia, potentials, ``transform``) is the exact ``sum((x - c)**2)``.
+Distances to many centers come from ``||c - s||^2 - 2 (x - s).(c - s)`` (the row's own
+``||x - s||^2`` does not change the argmin), in float64 about ``s``, the centers' mean
+rounded to integers, so that data far from the origin keep their precision and data on an
+integer grid keep their exact ties (which go to the lower center, as in the kernels); every
+distance that is reported (inertia, potentials, ``transform``) is the exact
+``sum((x - c)**2)``.
 """
 
 from __future__ import annotations
