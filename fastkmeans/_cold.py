@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import os
 import subprocess
 import sys
@@ -85,9 +86,10 @@ def _slug(group: str, dtype: Any) -> str:
     return f"fastkmeans-ready-{name}-{np.dtype(dtype).name}.txt"
 
 
+@functools.lru_cache(maxsize=1)
 def source_stamp() -> str:
     """Numba's and Python's versions and every kernel source file's size and time: what
-    Numba's cache entries depend on."""
+    Numba's cache entries depend on (read once per process, as Numba reads them once)."""
     import numba
 
     import fastkmeans.kernels as package
@@ -189,6 +191,12 @@ def _running(path: str) -> bool:
     return live
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a child process that imports this very package, wherever this
+    process found it (its ``sys.path`` as ``PYTHONPATH``)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+
 def compile_in_background(groups: list[str], dtype: Any) -> bool:
     """Start ``python -m fastkmeans compile --background`` for ``groups`` and ``dtype`` at
     low priority, unless one is already running on this cache folder. Returns whether one
@@ -204,8 +212,7 @@ def compile_in_background(groups: list[str], dtype: Any) -> bool:
                "--dtype", np.dtype(dtype).name]  # fmt: skip
     for group in groups:
         command += ["--group", group]
-    # The child imports this very package, wherever this process found it.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env = child_env()
     started = False
     try:
         child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -276,9 +283,9 @@ def first_run(X: Any, small: bool, minibatch: bool = False) -> Iterator[bool]:
 
 class _Later:
     """Starts the background compile when the fit ends or after ``QUIET_SECONDS``,
-    whichever comes first: a short first fit has the machine to itself (on two cores a
-    compile next to it took its time from 1.7 to 3.6 s), a long one does not wait for it
-    to start."""
+    whichever comes first: a short first fit has the machine to itself (a compile on the
+    other core of a two-core machine slows it down), a long one does not wait for it to
+    start."""
 
     def __init__(self, groups: list[str], dtype: Any) -> None:
         self.groups, self.dtype = groups, dtype

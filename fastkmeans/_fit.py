@@ -85,6 +85,14 @@ def small_fit(n: int, d: int, k: int, init: Any) -> bool:
     return is_small(n, d * trials, k) and not (isinstance(init, str) and init == "k-means||")
 
 
+def first_run_on(
+    source: BlockSource, k: int, init: Any, minibatch: bool = False
+) -> contextlib.AbstractContextManager[bool]:
+    """:func:`._cold.first_run` for a fit on ``source`` (the stand-ins for data in memory)."""
+    local = source.local_array()
+    return first_run(local and local[0], small_fit(source.n, source.d, k, init), minibatch)
+
+
 def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KMeansModel:
     """Fit k-means as described by ``params``; see :meth:`KMeansParams.fit`."""
     source = open_checked(params, X, sample_weight)
@@ -97,11 +105,12 @@ def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KM
     k = params.n_clusters
     sizes = size_limits(params, source, sample_weight)  # None without size limits
     algorithm = source.exact_algorithm(params.algorithm)
-    local = source.local_array() if sizes is None else None
     init = resolve_init(params.init, k)
     with (
         progress(params, n_init * params.max_iter, "k-means") as bar,
-        first_run(local and local[0], small_fit(source.n, source.d, k, init)) as numpy_kernels,
+        # Size limits have no stand-ins: their fits compile.
+        first_run_on(source, k, init) if sizes is None else contextlib.nullcontext(False)
+        as numpy_kernels,
     ):
         tol = params.tol * source.mean_variance if params.tol else 0.0
         # The stand-ins run Lloyd's iterations (the bounded algorithms give its labels).
@@ -180,11 +189,9 @@ def fit_minibatch(
     n_init = runs_for(params)
     say = print if verbose else None
     n_steps = (params.max_iter * source.n) // min(params.batch_size, source.n)
-    local = source.local_array()
-    small = small_fit(source.n, source.d, params.n_clusters, params.init)
     with (
         progress(params, n_steps, "mini-batch k-means") as bar,
-        first_run(local and local[0], small, minibatch=True),
+        first_run_on(source, params.n_clusters, params.init, minibatch=True),
         thread_limit(params.n_threads, single_thread_blas=True),
     ):
         run = _minibatch.run(params, source, n_init, say, bar)
@@ -202,9 +209,7 @@ def start_stream(
     """The first ``partial_fit`` of a stream not started with ``fit``: seed on the batch
     ``X`` (``init_size`` of its rows) and take one step with it."""
     source = open_checked(params, X, sample_weight)
-    local = source.local_array()
-    small = small_fit(source.n, source.d, params.n_clusters, params.init)
-    with first_run(local and local[0], small, minibatch=True):
+    with first_run_on(source, params.n_clusters, params.init, minibatch=True):
         centers = _minibatch.seed_on(params, source, rng)
     start = to_model(params, centers, np.empty(0, dtype=np.int64), np.inf, 0, "max_iter", [],
                      np.zeros(params.n_clusters))  # fmt: skip

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ._cold import mark_compiled
+from ._cold import child_env, mark_compiled
 from ._compile import cache_folder, guard_cache_writes, kernel_dispatchers
 
 DTYPES = (np.float32, np.float64)
@@ -287,13 +287,9 @@ def compile_all(
         for name, fn, dtype in todo:
             if bar is not None:
                 bar.set_postfix_str(f"{name}, {np.dtype(dtype).name}")
-            t, c = time.perf_counter(), time.process_time()
-            with warnings.catch_warnings(), _first_run("compile"):
-                warnings.simplefilter("ignore")  # tiny data: too few distinct points etc.
-                fn(dtype)
-            mark_compiled(name, dtype)
+            wall, cpu_s = _run_group(name, fn, dtype)
             wall0, cpu0 = times.get(name, (0.0, 0.0))
-            times[name] = (wall0 + time.perf_counter() - t, cpu0 + time.process_time() - c)
+            times[name] = (wall0 + wall, cpu0 + cpu_s)
             if bar is not None:
                 bar.update()
     finally:
@@ -331,8 +327,7 @@ def _in_processes(
     reports: list[list[dict[str, Any]]] = []
     children = []
     errors = []  # stderr in files: a full pipe nobody reads would stall a child
-    # The children import this very package, wherever this process found it.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env = child_env()
     for dtype in dtypes:
         command = [sys.executable, "-m", "fastkmeans._precompile", np.dtype(dtype).name]
         command += list(groups or ())
@@ -411,19 +406,33 @@ def _report(dtype_name: str, groups: list[str]) -> None:
     for name, fn in GROUPS:
         if groups and name not in groups:
             continue
-        t, c = time.perf_counter(), time.process_time()
-        with warnings.catch_warnings(), _first_run("compile"):
-            warnings.simplefilter("ignore")
-            fn(dtype)
-        mark_compiled(name, dtype)
-        print(json.dumps({"group": name, "dtype": dtype_name, "wall": time.perf_counter() - t,
-                          "cpu": time.process_time() - c}), flush=True)  # fmt: skip
+        wall, cpu = _run_group(name, fn, dtype)
+        print(json.dumps({"group": name, "dtype": dtype_name, "wall": wall, "cpu": cpu}),
+              flush=True)  # fmt: skip
+    reached, compiled, loaded = _reached()
+    print(json.dumps({"reached": sorted(reached), "compiled": compiled, "loaded": loaded}),
+          flush=True)  # fmt: skip
+
+
+def _run_group(name: str, fn: Callable[[Any], None], dtype: Any) -> tuple[float, float]:
+    """Run one group for one dtype (its fits compile, never the stand-ins) and stamp it;
+    returns its wall and CPU seconds."""
+    t, c = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings(), _first_run("compile"):
+        warnings.simplefilter("ignore")  # tiny data: too few distinct points etc.
+        fn(dtype)
+    mark_compiled(name, dtype)
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def _reached() -> tuple[set[str], int, int]:
+    """The entry kernels this process compiled or loaded, and its specialisations compiled
+    (cache misses) and loaded (hits)."""
     kernels = kernel_dispatchers()
-    print(json.dumps({
-        "reached": sorted(n for n, d in entry_kernels(kernels).items() if d.signatures),
-        "compiled": sum(sum(d.stats.cache_misses.values()) for d in kernels.values()),
-        "loaded": sum(sum(d.stats.cache_hits.values()) for d in kernels.values()),
-    }), flush=True)  # fmt: skip
+    reached = {name for name, d in entry_kernels(kernels).items() if d.signatures}
+    compiled = sum(sum(d.stats.cache_misses.values()) for d in kernels.values())
+    loaded = sum(sum(d.stats.cache_hits.values()) for d in kernels.values())
+    return reached, compiled, loaded
 
 
 def entry_kernels(kernels: dict[str, Any]) -> dict[str, Any]:
@@ -437,12 +446,9 @@ def entry_kernels(kernels: dict[str, Any]) -> dict[str, Any]:
 
 
 def _summary(times: dict[str, tuple[float, float]], seconds: float, cpu: float) -> Summary:
-    kernels = kernel_dispatchers()
-    reached = {name: d for name, d in entry_kernels(kernels).items() if d.signatures}
-    compiled = sum(sum(d.stats.cache_misses.values()) for d in kernels.values())
-    loaded = sum(sum(d.stats.cache_hits.values()) for d in kernels.values())
-    entries = entry_kernels(kernels)
-    missing = sorted(set(entries) - set(reached))
+    reached, compiled, loaded = _reached()
+    entries = entry_kernels(kernel_dispatchers())
+    missing = sorted(set(entries) - reached)
     return Summary(len(reached), len(entries), compiled, loaded, seconds, cpu, cache_folder(),
                    times, missing)  # fmt: skip
 

@@ -34,7 +34,8 @@ Ints = NDArray[np.intp]
 BLOCK_VALUES: int = 1 << 22
 #: Rows x centers of one block of the distance form in :func:`_nearest` (1 MB).
 NEAREST_BLOCK_VALUES: int = 1 << 17
-#: Chunks run on several threads from this many rows on (below, threads cost more).
+#: Chunks run on several threads from this many rows on (a chosen size, not tuned: on
+#: small data starting the threads costs more than the chunks take).
 THREADS_FROM_ROWS: int = 50_000
 
 
