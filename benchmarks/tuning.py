@@ -6,6 +6,8 @@
 * ``SEED_TILES_BELOW_FEATURES``: greedy k-means++ with candidates weighed on transposed
   tiles against row by row, by number of features.
 * ``FOUR_CANDIDATES_FROM_FEATURES``: row by row, four candidates at a time against one.
+* ``GEMM_MIN_FEATURES`` and ``GEMM_MIN_WORK``: a Lloyd pass (assignment, sums and exact
+  inertia) with direct differences against the GEMM form, by features and clusters.
 
 The seeding switches are compile-time constants, so each side runs in a fresh process with
 the on-disk cache off.
@@ -13,6 +15,7 @@ the on-disk cache off.
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -23,7 +26,7 @@ from numba import njit, prange
 
 from fastkmeans._assign import chunk_bounds
 from fastkmeans._config import FASTMATH, TILE_ROWS
-from fastkmeans.kernels.lloyd import _transpose_tile
+from fastkmeans.kernels.lloyd import _transpose_tile, lloyd_direct, lloyd_gemm
 
 from .common import blobs
 
@@ -101,7 +104,64 @@ def _alternate(constant: str, a: int, b: int, n: int, d: int, k: int) -> tuple[f
     return min(times_a), min(times_b)
 
 
+def _interleaved_ms(fns: dict[str, object], repeats: int = 15) -> dict[str, float]:
+    """Best time of each function, in ms, the functions called in turn ``repeats`` times,
+    so that a slow spell of the shared machine hits all of them."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: 1e3 * min(ts) for name, ts in times.items()}
+
+
+def _pass_ms(n: int, d: int, k: int) -> dict[str, float]:
+    """One Lloyd pass of both kernels on ``n`` blobs rows, best of interleaved repeats."""
+    X = blobs(n, d, k)
+    w = np.ones(n)
+    C = X[np.random.default_rng(1).choice(n, k, replace=False)].copy()
+    b = chunk_bounds(n)
+    nc = b.shape[0] - 1
+    labels = np.zeros(n, np.intp)
+    out = (np.zeros((nc, k, d)), np.zeros((nc, k)), np.zeros(nc), np.zeros(nc, np.intp))
+    mean = X.mean(axis=0).astype(X.dtype)
+    return _interleaved_ms(
+        {
+            "direct": lambda: lloyd_direct(X, w, C, b, labels, *out, True),
+            "gemm": lambda: lloyd_gemm(X, w, C, mean, b, labels, *out, True),
+        }
+    )
+
+
+def direct_vs_gemm() -> None:
+    """One Lloyd pass (labels, sums, exact inertia) of the direct-difference kernel against
+    the GEMM-form kernel, on 2**21 / d rows (8 MiB of float32, as the benchmark cases)."""
+    print("Lloyd pass, ms: direct / gemm (ratio > 1: gemm is faster)")
+    for d in (2, 3, 4, 6, 8, 12, 16, 24):
+        cells = []
+        for k in (4, 8, 16, 32, 64, 128):
+            ms = _pass_ms(2**21 // d, d, k)
+            ratio = ms["direct"] / ms["gemm"]
+            cells.append(f"k={k}: {ms['direct']:.2f}/{ms['gemm']:.2f}={ratio:.2f}")
+        print(f"  d={d}: " + "  ".join(cells), flush=True)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", choices=["transpose", "seeding", "gemm"])
+    only = set(parser.parse_args().only or ["transpose", "seeding", "gemm"])
+    if "gemm" in only:
+        direct_vs_gemm()
+    if "transpose" in only:
+        transposing()
+    if "seeding" in only:
+        seeding()
+
+
+def transposing() -> None:
     print("transposing tiles, ms per pass: transpose / read")
     for n, d in [(1_000_000, 2), (300_000, 8), (500_000, 16), (200_000, 32), (200_000, 128)]:
         X = blobs(n, d, 8)
@@ -110,6 +170,9 @@ def main() -> None:
         tr = _best_ms(lambda X=X, b=b, out=out: _transpose_all(X, b, out))
         rd = _best_ms(lambda X=X, b=b, out=out: _read_all(X, b, out))
         print(f"  {n}x{d}: {tr:.2f} / {rd:.2f} = {tr / rd:.2f}", flush=True)
+
+
+def seeding() -> None:
     print("k-means++ seeding, s: tiles / rows")
     for n, d, k in [(1_000_000, 2, 8), (300_000, 8, 32), (500_000, 16, 64), (200_000, 32, 256)]:
         tiles, rows = _alternate("SEED_TILES_BELOW_FEATURES", 10**6, 0, n, d, k)

@@ -39,9 +39,14 @@ SEED_TILES_BELOW_FEATURES: int = 16
 #: measured four at a time against one (one run, k = 256) at 0.98x the time at d = 32 and
 #: 1.13x at d = 48, then 0.91x at d = 64 and 0.83x at d = 128.
 FOUR_CANDIDATES_FROM_FEATURES: int = 64
-#: Distances use the GEMM-style kernel when features x clusters reach this (measured:
-#: below it, as for the tutorial's d=2, k=3, direct differences are faster).
-GEMM_MIN_WORK: int = 16
+#: Distances use the GEMM-style kernel from this many features on, when features x
+#: clusters also reach ``GEMM_MIN_WORK``; direct differences below. ``python -m
+#: benchmarks.tuning --only gemm`` measured a Lloyd pass (one run, Intel Xeon with AVX-512,
+#: 2 threads): direct differences 0.73-1.05x the GEMM form's time at d = 2-4 for every
+#: k from 4 to 128 (0.92x at 1,000,000 x 2, k = 8); the GEMM form 1.07-1.16x faster from
+#: d = 6-8 with k >= 16, 1.3-2.2x from d = 8-24 with k >= 64.
+GEMM_MIN_FEATURES: int = 6
+GEMM_MIN_WORK: int = 96
 #: Problems with fewer than this many n*k*d operations run on the serial kernels.
 SERIAL_MAX_WORK: int = 200_000
 #: Per-feature mean and variance run on the calling thread up to this many values of X
@@ -82,4 +87,4 @@ SUMS_REFRESH_EVERY: int = 10
 def use_gemm(n_features: int, n_clusters: int) -> bool:
     """Whether distances to ``n_clusters`` centers in ``n_features`` dimensions go through
     the GEMM-style kernel rather than direct differences."""
-    return n_features * n_clusters >= GEMM_MIN_WORK
+    return n_features >= GEMM_MIN_FEATURES and n_features * n_clusters >= GEMM_MIN_WORK
