@@ -2,7 +2,7 @@
 
 Numba compiles a kernel the first time it runs with new argument types (seconds per
 kernel, about a minute for a dense fit's kernels in one dtype) unless its on-disk cache
-holds it. So while the kernels a dense fit in memory needs are not in the cache, the fit
+holds it. So while the kernels a fit in memory needs are not in the cache, the fit
 runs on NumPy stand-ins of those kernels (:mod:`._standins`: same draws, same steps, the
 same result up to float rounding, Lloyd's iterations for every exact algorithm; mini-batch
 steps too) and a background process, at low priority, compiles them into the cache
@@ -16,8 +16,9 @@ background compile while the kernels are not compiled; they need a cache folder 
 be written, otherwise fits compile), ``"compile"`` (compile in the fit, as Numba does by
 itself) or ``"numpy"`` (always the stand-ins, never a compile: for machines where Numba
 cannot compile; slower than compiled kernels, 3-5x on the start-up benchmark's photo).
-Other kinds of data (sparse, blocks, Dask), size limits and ``algorithm="optimal"``
-compile their kernels on first use.
+Sparse rows in memory (CSR) have stand-ins too (:mod:`._standins_sparse`) and need the
+``"sparse"`` group. Rows in blocks (out of core, Dask), size limits and
+``algorithm="optimal"`` compile their kernels on first use.
 
 A group counts as compiled when the cache folder holds its stamp
 (``fastkmeans-ready-<group>-<dtype>.txt``, written by ``fastkmeans compile`` once the
@@ -46,6 +47,7 @@ from ._config import NUMBA_CACHE
 #: What a fit on the stand-ins says, once (stderr from the command line, the bar's text).
 MESSAGE = "first run: NumPy kernels while Numba compiles in the background"
 SMALL, LARGE, MINIBATCH = "dense, small data", "dense, large data", "mini-batch"
+SPARSE = "sparse"
 LOCK = "fastkmeans-compiling.pid"
 #: A first fit on the stand-ins starts the background compile when it ends, or after this
 #: many seconds if it is still running.
@@ -240,19 +242,24 @@ def release_lock() -> None:
 
 
 # --------------------------------------------------------------------------- a fit
-def needed(small: bool, minibatch: bool = False) -> list[str]:
-    """The groups a dense fit needs: the small problems' kernels, the large ones' unless
-    every step of the fit is small (see ``fastkmeans._fit.small_fit``), and the
-    mini-batch steps for mini-batch."""
+def needed(small: bool, minibatch: bool = False, sparse: bool = False) -> list[str]:
+    """The groups a fit in memory needs: for dense rows the small problems' kernels, the
+    large ones' unless every step of the fit is small (see ``fastkmeans._fit.small_fit``),
+    and the mini-batch steps for mini-batch; for sparse rows the sparse kernels (mini-batch
+    steps among them)."""
+    if sparse:
+        return [SPARSE]
     return [SMALL] + ([] if small else [LARGE]) + ([MINIBATCH] if minibatch else [])
 
 
 @contextlib.contextmanager
 def first_run(X: Any, small: bool, minibatch: bool = False) -> Iterator[bool]:
-    """Run the block on the stand-ins (yields True) when ``X`` is a dense array in memory
-    whose kernels are not compiled yet and ``FASTKMEANS_FIRST_RUN`` allows it; starts the
-    background compile then. ``small``: the problem takes the small-problem kernels only;
-    ``minibatch``: mini-batch steps too."""
+    """Run the block on the stand-ins (yields True) when ``X`` is a dense array or CSR rows
+    in memory whose kernels are not compiled yet and ``FASTKMEANS_FIRST_RUN`` allows it;
+    starts the background compile then. ``small``: the problem takes the small-problem
+    kernels only; ``minibatch``: mini-batch steps too."""
+    from ._csr import CSRRows
+
     if _ON.get():  # already inside one (a fit's own prediction)
         yield True
         return
@@ -261,12 +268,14 @@ def first_run(X: Any, small: bool, minibatch: bool = False) -> Iterator[bool]:
     if how == "background" and not NUMBA_CACHE:  # nothing compiled would be kept
         how = "compile"
     dtype = getattr(X, "dtype", None)
-    if how == "compile" or not isinstance(X, np.ndarray) or dtype not in (np.float32, np.float64):
+    sparse = isinstance(X, CSRRows)
+    in_memory = isinstance(X, np.ndarray) or sparse
+    if how == "compile" or not in_memory or dtype not in (np.float32, np.float64):
         yield False
         return
     start: _Later | None = None
     if how == "background":
-        todo = [g for g in needed(small, minibatch) if not compiled(g, dtype)]
+        todo = [g for g in needed(small, minibatch, sparse) if not compiled(g, dtype)]
         if not todo or not _writable(cache_folder()):
             yield False
             return

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._cold import kernel as chosen
 from ._config import SERIAL_MAX_WORK
 from ._validation import as_float_array, bad_value, is_sparse, normalize_rows, zero_row
 from .kernels import sparse as kernels
@@ -34,10 +35,7 @@ class CSRRows:
     ) -> None:  # fmt: skip
         self.data, self.indices, self.indptr = data, indices, indptr
         self.shape = (int(indptr.shape[0] - 1), int(n_cols))
-        if sq is None:
-            sq = np.empty(self.shape[0])
-            kernels.row_sq_norms(data, indptr, sq)
-        self.sq = sq
+        self.sq = row_sq_norms(data, indptr) if sq is None else sq
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -65,6 +63,22 @@ class CSRRows:
         rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
         out[rows, self.indices] = self.data
         return out
+
+
+def row_sq_norms(data: Floats, indptr: NDArray[Any]) -> F8:
+    """||x_i||^2 of every row in float64, in blocks of rows (temporaries of a block's
+    entries only). NumPy, not a kernel: one pass when the rows are prepared, which a first
+    fit would otherwise wait on the compiler for."""
+    n = indptr.shape[0] - 1
+    out = np.empty(n)
+    step = 1 << 14
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        p, q = int(indptr[a]), int(indptr[b])
+        sq = np.square(data[p:q], dtype=np.float64)
+        rows = np.repeat(np.arange(b - a), np.diff(indptr[a : b + 1]))
+        out[a:b] = np.bincount(rows, weights=sq, minlength=b - a)
+    return out
 
 
 def as_dense(x: Any) -> Floats:
@@ -164,7 +178,7 @@ def unit_rows(x: Any, name: str = "X") -> Any:
 def column_stats(rows: CSRRows) -> tuple[F8, F8]:
     """Per-feature mean and population variance, the zeros included, in float64."""
     mean, var = np.empty(rows.shape[1]), np.empty(rows.shape[1])
-    kernels.column_mean_var(rows.data, rows.indices, rows.shape[0], mean, var)
+    chosen(kernels.column_mean_var)(rows.data, rows.indices, rows.shape[0], mean, var)
     return mean, var
 
 
@@ -199,11 +213,11 @@ def assign(
     n_chunks = bounds.shape[0] - 1
     inertia, changed = np.empty(n_chunks), np.empty(n_chunks, dtype=np.intp)
     serial = small(x, centers.shape[0])
-    kernel = kernels.assign_serial if serial else kernels.assign
+    kernel = chosen(kernels.assign_serial if serial else kernels.assign)
     kernel(x.data, x.indices, x.indptr, w, ct, half_sq, center_sq, bounds, labels, inertia,
            changed)  # fmt: skip
     if sums is not None:
-        kernel = kernels.cluster_sums_serial if serial else kernels.cluster_sums
+        kernel = chosen(kernels.cluster_sums_serial if serial else kernels.cluster_sums)
         kernel(x.data, x.indices, x.indptr, w, labels, sums, wsums)
     return float(inertia.sum()), int(changed.sum())
 
@@ -212,14 +226,14 @@ def assigned_sq_distances(x: CSRRows, centers: Floats, labels: Ints) -> F8:
     """Each row's squared distance to its center (float64)."""
     out = np.empty(x.shape[0])
     sq = center_sq(centers)
-    kernels.assigned_sq_distances(x.data, x.indices, x.indptr, centers, sq, labels, out)
+    chosen(kernels.assigned_sq_distances)(x.data, x.indices, x.indptr, centers, sq, labels, out)
     return out
 
 
 def all_distances(x: CSRRows, centers: Floats) -> F8:
     """(n, k) Euclidean distances to every center (float64)."""
     out = np.empty((x.shape[0], centers.shape[0]))
-    kernels.all_distances(x.data, x.indices, x.indptr, centers, center_sq(centers), out)
+    chosen(kernels.all_distances)(x.data, x.indices, x.indptr, centers, center_sq(centers), out)
     return out
 
 
@@ -231,7 +245,7 @@ def minibatch_step(
     the update, sum of squared center moves), as the dense step does."""
     inertia, _ = assign(x, w, centers, labels, bounds, None, None)
     shifts = np.empty(centers.shape[0])
-    kernel = kernels.minibatch_update_serial if small(x, 1) else kernels.minibatch_update
+    kernel = chosen(kernels.minibatch_update_serial if small(x, 1) else kernels.minibatch_update)
     kernel(x.data, x.indices, x.indptr, w, centers, labels, counts, new_centers, shifts)
     return inertia, float(shifts.sum())
 
@@ -241,7 +255,7 @@ def by_column(x: CSRRows) -> tuple[Ints, Ints, F8]:
     cptr = np.empty(x.shape[1] + 1, dtype=np.intp)
     crow = np.empty(x.nnz, dtype=np.intp)
     cval = np.empty(x.nnz)
-    kernels.by_column(x.indices, x.indptr, x.shape[1], cptr, crow, cval, x.data)
+    chosen(kernels.by_column)(x.indices, x.indptr, x.shape[1], cptr, crow, cval, x.data)
     return cptr, crow, cval
 
 
@@ -252,7 +266,7 @@ def kmeans_plusplus(
     rows by column while it runs (nnz x 16 bytes)."""
     cptr, crow, cval = by_column(x)
     serial = x.shape[0] * trial_u.shape[1] <= SERIAL_MAX_WORK  # a step reads L x n numbers
-    kernel = kernels.kmeans_plusplus_serial if serial else kernels.kmeans_plusplus
+    kernel = chosen(kernels.kmeans_plusplus_serial if serial else kernels.kmeans_plusplus)
     kernel(x.data, x.indices, x.indptr, cptr, crow, cval, x.sq, w, bounds, first_u, trial_u,
            out)  # fmt: skip
 
@@ -264,5 +278,6 @@ def update_nearest(
     """k-means||: each row's nearest candidate so far, with the candidates ``cands``
     (numbered from ``offset``); INOUT closest, nearest; OUT chunk_pot."""
     cptr, crow, cval = by_column(cands)
-    kernels.update_nearest(x.data, x.indices, x.indptr, x.sq, w, cptr, crow, cval, cands.sq,
-                           offset, bounds, closest, nearest, chunk_pot)  # fmt: skip
+    chosen(kernels.update_nearest)(x.data, x.indices, x.indptr, x.sq, w, cptr, crow, cval,
+                                   cands.sq, offset, bounds, closest, nearest,
+                                   chunk_pot)  # fmt: skip

@@ -19,6 +19,7 @@ distance that is reported (inertia, potentials, ``transform``) is the exact
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -231,9 +232,18 @@ def kmeans_plusplus(X: Floats, w: F8, bounds: Ints, first_u: float, trial_u: F8,
     """Stands in for ``kmeans_plusplus_small``, ``_tiles`` and ``_rows``: greedy k-means++
     with the kernels' draws (``first_u``, ``trial_u``) and the same walk of the potential
     (``bounds`` only orders the kernels' sums)."""
-    n = X.shape[0]
+    greedy_plusplus(w, first_u, trial_u, out, lambda row: _row_sq(X, row))
+
+
+def greedy_plusplus(
+    w: F8, first_u: float, trial_u: F8, out: Ints, row_dist: Callable[[int], F8]
+) -> None:
+    """Greedy k-means++ as the kernels walk it: the first row by weight, then at each step
+    the candidate of lowest potential among those drawn by potential; ``row_dist(i)``
+    gives every row's squared distance to row ``i``. OUT out (k,) the rows chosen."""
+    n = w.shape[0]
     out[0] = _pick(w, first_u * float(w.sum()))
-    closest = _row_sq(X, int(out[0]))
+    closest = row_dist(int(out[0]))
     for step in range(1, out.shape[0]):
         p = w * closest
         total = float(p.sum())
@@ -241,7 +251,7 @@ def kmeans_plusplus(X: Floats, w: F8, bounds: Ints, first_u: float, trial_u: F8,
         if cands[0] < 0:
             out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
             continue
-        dists = [np.minimum(_row_sq(X, c), closest) for c in cands]
+        dists = [np.minimum(row_dist(c), closest) for c in cands]
         best = int(np.argmin([float(w @ dist) for dist in dists]))  # ties to the first drawn
         out[step] = cands[best]
         closest = dists[best]
@@ -295,6 +305,9 @@ def _table() -> dict[Any, Any]:
         update_nearest: (kmeans_parallel.update_nearest, kmeans_parallel.update_nearest_serial),
         minibatch_step: (minibatch.minibatch_step, minibatch.minibatch_step_serial),
     }  # fmt: skip
+    from . import _standins_sparse
+
+    pairs.update(_standins_sparse.pairs())
     return {kernel: stand_in for stand_in, kernels in pairs.items() for kernel in kernels}
 
 

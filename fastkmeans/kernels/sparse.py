@@ -77,17 +77,6 @@ def _sq_dist(data, indices, lo, hi, centers, j, center_sq):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def row_sq_norms(data, indptr, out):
-    """IN data, indptr (n+1,); OUT out (n,) f8: ||x_i||^2 of every row."""
-    for i in range(out.shape[0]):
-        s = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            v = np.float64(data[p])
-            s += v * v
-        out[i] = s
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def column_mean_var(data, indices, n, mean, var):
     """IN data, indices of an n-row matrix; OUT mean (d,) f8, var (d,) f8: per-column mean
     and population variance, the zeros included (two passes, no cancellation)."""
