@@ -1,7 +1,9 @@
-"""Start-up: new processes, empty and warm Numba cache (demo, china.jpg k = 64, compile)
+"""Start-up: new processes, empty and warm Numba cache (demo, china.jpg k = 64, text, compile)
 
-The demo; a k = 64 fit of scikit-learn's china.jpg pixels (273,280 x 3) against
-scikit-learn's KMeans on the same data and seed; ``fastkmeans compile`` and its groups.
+The demo; a k = 64 fit of scikit-learn's china.jpg pixels (273,280 x 3) and a k = 20 fit of
+the sparse TF-IDF rows of ``bench_sparse --quick`` (about 20,000 docstring paragraphs),
+each against scikit-learn's KMeans on the same data and seed; ``fastkmeans compile`` and
+its groups.
 
 Every row is a new Python process: "empty" gives it a fresh ``NUMBA_CACHE_DIR``, "warm" the
 one the rows before it filled. A first fit on an empty cache runs the NumPy stand-ins while
@@ -34,12 +36,17 @@ _FIT = """
 import json, sys, time
 t0 = time.perf_counter()
 import numpy as np
-from sklearn.datasets import load_sample_image
-X = (np.asarray(load_sample_image("china.jpg"), dtype=np.float64) / 255.0).reshape(-1, 3)
+if sys.argv[2] == "photo":
+    from sklearn.datasets import load_sample_image
+    X = (np.asarray(load_sample_image("china.jpg"), dtype=np.float64) / 255.0).reshape(-1, 3)
+    k = 64
+else:
+    from benchmarks.bench_sparse import corpus
+    X, k = corpus(quick=True), 20
 if sys.argv[1] == "sklearn":
     from sklearn.cluster import KMeans
     t = time.perf_counter()
-    km = KMeans(64, n_init=1, random_state=0).fit(X)
+    km = KMeans(k, n_init=1, random_state=0).fit(X)
     print(json.dumps({"fit": time.perf_counter() - t, "compiles": 0,
                       "inertia": float(km.inertia_)}))
 else:
@@ -47,7 +54,7 @@ else:
     from fastkmeans._compile import watch
     with watch() as w:
         t = time.perf_counter()
-        model = fk.KMeansParams(64, seed=0).fit(X)
+        model = fk.KMeansParams(k, seed=0).fit(X)
         fit = time.perf_counter() - t
     print(json.dumps({"fit": fit, "compiles": w.count, "compile": w.seconds,
                       "inertia": model.inertia}))
@@ -81,8 +88,8 @@ def _demo(cache: str, tmp: str) -> dict[str, Any]:
             "fit s": float(fields["fit"]), "inertia": float(fields["inertia"])}  # fmt: skip
 
 
-def _fit(cache: str, who: str) -> dict[str, Any]:
-    wall, cpu, out = _child(["-c", _FIT, who], cache)
+def _fit(cache: str, who: str, data: str) -> dict[str, Any]:
+    wall, cpu, out = _child(["-c", _FIT, who, data], cache)
     res = json.loads(out.strip().splitlines()[-1])
     return {"wall s": wall, "CPU s": cpu, "fit s": res["fit"], "compiles": res["compiles"],
             "compile s": res.get("compile"), "inertia": res["inertia"]}  # fmt: skip
@@ -101,7 +108,7 @@ def _case(name: str, cache: str, tmp: str, first_run: str | None = None) -> dict
     old = os.environ.get("FASTKMEANS_FIRST_RUN")
     os.environ["FASTKMEANS_FIRST_RUN"] = first_run or "background"
     try:
-        return _demo(cache, tmp) if name == "demo" else _fit(cache, "fastkmeans")
+        return _demo(cache, tmp) if name == "demo" else _fit(cache, "fastkmeans", name)
     finally:
         if old is None:
             del os.environ["FASTKMEANS_FIRST_RUN"]
@@ -112,7 +119,7 @@ def _case(name: str, cache: str, tmp: str, first_run: str | None = None) -> dict
 def run(quick: bool = False) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="fk-startup-") as tmp:
-        for name in ("demo", "photo"):
+        for name in ("demo", "photo", "text"):
             # The default first run: NumPy stand-ins while a background process compiles.
             cache = tempfile.mkdtemp(dir=tmp)
             rows.append({"case": f"fastkmeans {name}", "cache": "empty",
@@ -130,12 +137,13 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             res = _case(name, tempfile.mkdtemp(dir=tmp), tmp, "compile")
             rows.append({"case": f"fastkmeans {name}, compiling in the fit", "cache": "empty",
                          **res, "vs warm": res["wall s"] / warm})  # fmt: skip
-        sk = _fit(tempfile.mkdtemp(dir=tmp), "sklearn")
-        rows.append({"case": "scikit-learn photo", "cache": "—", **sk})
-        for row in rows:
-            if row["case"].startswith("fastkmeans photo"):
-                row["vs scikit-learn"] = row["wall s"] / sk["wall s"]
-                row["fit vs scikit-learn"] = row["fit s"] / sk["fit s"]
+        for name in ("photo", "text"):
+            sk = _fit(tempfile.mkdtemp(dir=tmp), "sklearn", name)
+            rows.append({"case": f"scikit-learn {name}", "cache": "—", **sk})
+            for row in rows:
+                if row["case"].startswith(f"fastkmeans {name}"):
+                    row["vs scikit-learn"] = row["wall s"] / sk["wall s"]
+                    row["fit vs scikit-learn"] = row["fit s"] / sk["fit s"]
         cache = tempfile.mkdtemp(dir=tmp)
         for state in ("empty", "warm"):
             wall, cpu, out = _child(["-c", _COMPILE], cache)
