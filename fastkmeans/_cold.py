@@ -258,7 +258,6 @@ def first_run(X: Any, small: bool, minibatch: bool = False) -> Iterator[bool]:
     in memory whose kernels are not compiled yet and ``FASTKMEANS_FIRST_RUN`` allows it;
     starts the background compile then. ``small``: the problem takes the small-problem
     kernels only; ``minibatch``: mini-batch steps too."""
-    from ._csr import CSRRows
 
     if _ON.get():  # already inside one (a fit's own prediction)
         yield True
@@ -268,7 +267,7 @@ def first_run(X: Any, small: bool, minibatch: bool = False) -> Iterator[bool]:
     if how == "background" and not NUMBA_CACHE:  # nothing compiled would be kept
         how = "compile"
     dtype = getattr(X, "dtype", None)
-    sparse = isinstance(X, CSRRows)
+    sparse = hasattr(X, "indptr")  # ``_csr.CSRRows`` (not imported: it imports this module)
     in_memory = isinstance(X, np.ndarray) or sparse
     if how == "compile" or not in_memory or dtype not in (np.float32, np.float64):
         yield False

@@ -61,7 +61,7 @@ def dense_large(dtype: Any) -> None:
     from .params import KMeansParams
 
     _fits(_data(40_000, 2, dtype, 4), 4)  # direct differences
-    _fits(_data(8_000, 3, dtype, 16), 16)  # GEMM, k-means++ on tiles
+    _fits(_data(8_000, 8, dtype, 64), 16)  # GEMM, k-means++ on tiles
     _fits(_data(2_000, 20, dtype), 8)  # k-means++ row by row
     X = _data(3_000, 4, dtype, 256)  # the centers' half gaps in parallel
     KMeansParams(256, seed=0, init="random", algorithm="hamerly", max_iter=20).fit(X)
@@ -73,7 +73,7 @@ def minibatch(dtype: Any) -> None:
     """Mini-batch k-means, small and large batches, and partial_fit."""
     from .params import MiniBatchKMeansParams
 
-    for n, d, k, batch in ((300, 2, 3, 64), (8_000, 4, 64, 1024), (8_000, 2, 4, 4096)):
+    for n, d, k, batch in ((300, 2, 3, 64), (8_000, 8, 64, 1024), (8_000, 2, 4, 4096)):
         X = _data(n, d, dtype)
         model = MiniBatchKMeansParams(k, seed=0, batch_size=batch, max_iter=2).fit(X)
         model.partial_fit(X[:batch])
@@ -106,11 +106,11 @@ def blocks(dtype: Any) -> None:
     block) and a Dask array (the serial twins Dask workers run), when Dask is installed."""
     from .params import KMeansParams, MiniBatchKMeansParams
 
-    X = _data(6_000, 3, dtype)
+    X = _data(6_000, 12, dtype)
     with tempfile.TemporaryDirectory() as tmp, _budget("64K"):
         mm = np.lib.format.open_memmap(os.path.join(tmp, "x.npy"), "w+", X.dtype, X.shape)
         mm[:] = X
-        for d in (3, 2):  # GEMM and direct assignment
+        for d in (12, 2):  # GEMM and direct assignment
             _fits(np.lib.format.open_memmap(mm.filename, "r")[:, :d], 8)
         MiniBatchKMeansParams(8, seed=0, max_iter=1).fit(mm)
         del mm
@@ -121,7 +121,7 @@ def blocks(dtype: Any) -> None:
         return
     with dask.config.set(scheduler="synchronous"):
         big = _data(80_000, 2, dtype)  # blocks above the small-problem size: direct
-        for Xb, k in ((X[:, :3], 16), (X[:, :2], 3), (big, 3)):  # GEMM, small, direct
+        for Xb, k in ((X, 16), (X[:, :2], 3), (big, 3)):  # GEMM, small, direct
             Xd = da.from_array(Xb, chunks=(Xb.shape[0] // 2, Xb.shape[1]))
             _fits(Xd, k)
             model = KMeansParams(k, seed=0, max_iter=2).fit(Xd)

@@ -41,7 +41,7 @@ def _both(monkeypatch: pytest.MonkeyPatch, fit):  # type: ignore[no-untyped-def]
 
 
 CASES = [
-    # n, d, k, dtype: small problems, direct kernels, the GEMM kernels (d * k >= 16)
+    # n, d, k, dtype: small problems, direct kernels, the GEMM kernels (_config.use_gemm)
     (750, 2, 3, np.float32),
     (20_000, 2, 8, np.float32),
     (20_000, 8, 32, np.float64),
