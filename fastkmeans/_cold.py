@@ -72,9 +72,15 @@ def kernel(compiled: Any) -> Any:
     """``compiled``, or its NumPy stand-in while a fit runs on them."""
     if not _ON.get():
         return compiled
-    from ._standins import STAND_INS
+    return _stand_ins().get(compiled, compiled)
 
-    return STAND_INS.get(compiled, compiled)
+
+@functools.lru_cache(maxsize=1)
+def _stand_ins() -> dict[Any, Any]:
+    """Kernel dispatcher -> its NumPy stand-in, dense and sparse."""
+    from . import _standins, _standins_sparse
+
+    return {**_standins.STAND_INS, **_standins_sparse.STAND_INS}
 
 
 def active() -> bool:

@@ -305,9 +305,6 @@ def _table() -> dict[Any, Any]:
         update_nearest: (kmeans_parallel.update_nearest, kmeans_parallel.update_nearest_serial),
         minibatch_step: (minibatch.minibatch_step, minibatch.minibatch_step_serial),
     }  # fmt: skip
-    from . import _standins_sparse
-
-    pairs.update(_standins_sparse.pairs())
     return {kernel: stand_in for stand_in, kernels in pairs.items() for kernel in kernels}
 
 

@@ -202,11 +202,10 @@ def update_nearest(data: Any, indices: Any, indptr: Any, sq: F8, w: F8, cptr: In
         chunk_pot[ch] = float(w[lo:hi] @ closest[lo:hi])
 
 
-def pairs() -> dict[Any, tuple[Any, ...]]:
-    """Stand-in -> the sparse kernels it stands in for."""
+def _table() -> dict[Any, Any]:
     from .kernels import sparse
 
-    return {
+    pairs = {
         column_mean_var: (sparse.column_mean_var,),
         assign: (sparse.assign, sparse.assign_serial),
         cluster_sums: (sparse.cluster_sums, sparse.cluster_sums_serial),
@@ -217,3 +216,8 @@ def pairs() -> dict[Any, tuple[Any, ...]]:
         kmeans_plusplus: (sparse.kmeans_plusplus, sparse.kmeans_plusplus_serial),
         update_nearest: (sparse.update_nearest,),
     }
+    return {kernel: stand_in for stand_in, kernels in pairs.items() for kernel in kernels}
+
+
+#: Sparse kernel dispatcher -> its stand-in.
+STAND_INS: dict[Any, Any] = _table()
