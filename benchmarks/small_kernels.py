@@ -13,6 +13,7 @@ import numpy as np
 import fastkmeans as fk
 from fastkmeans._assign import chunk_bounds
 from fastkmeans.kernels import lloyd, seeding, small
+from fastkmeans.kernels.partials import SUMS
 from fastkmeans.kernels.twins import serial_twin
 
 CALLS = 3000
@@ -33,8 +34,9 @@ def main() -> None:
     w, b = np.ones(n), chunk_bounds(n)
     nc = b.shape[0] - 1
     C = X[:k].copy()
-    work = (b, np.zeros(n, np.intp), np.zeros((nc, k, 2)), np.zeros((nc, k)), np.zeros(nc),
-            np.zeros(nc, np.intp), True)  # fmt: skip
+    work = (b, np.zeros(n, np.intp), np.zeros((nc, k, 2)), np.zeros((nc, k)),
+            np.zeros((nc, k, 2)), np.zeros(2), np.zeros(nc), np.zeros(nc, np.intp),
+            SUMS)  # fmt: skip
     rng = np.random.default_rng(0)
     first_u, trial_u = float(rng.random()), rng.random((k - 1, 2 + int(np.log(k))))
     out = np.empty(k, np.intp)

@@ -27,6 +27,7 @@ from numba import njit, prange
 from fastkmeans._assign import chunk_bounds
 from fastkmeans._config import FASTMATH, TILE_ROWS
 from fastkmeans.kernels.lloyd import _transpose_tile, lloyd_direct, lloyd_gemm
+from fastkmeans.kernels.partials import REFRESH
 
 from .common import blobs
 
@@ -126,19 +127,21 @@ def _pass_ms(n: int, d: int, k: int) -> dict[str, float]:
     b = chunk_bounds(n)
     nc = b.shape[0] - 1
     labels = np.zeros(n, np.intp)
-    out = (np.zeros((nc, k, d)), np.zeros((nc, k)), np.zeros(nc), np.zeros(nc, np.intp))
+    out = (np.zeros((nc, k, d)), np.zeros((nc, k)), np.zeros((nc, k, 2)), np.zeros(d),
+           np.zeros(nc), np.zeros(nc, np.intp))  # fmt: skip
     mean = X.mean(axis=0).astype(X.dtype)
     return _interleaved_ms(
         {
-            "direct": lambda: lloyd_direct(X, w, C, b, labels, *out, True),
-            "gemm": lambda: lloyd_gemm(X, w, C, mean, b, labels, *out, True),
+            "direct": lambda: lloyd_direct(X, w, C, b, labels, *out, REFRESH),
+            "gemm": lambda: lloyd_gemm(X, w, C, mean, b, labels, *out, REFRESH),
         }
     )
 
 
 def direct_vs_gemm() -> None:
-    """One Lloyd pass (labels, sums, exact inertia) of the direct-difference kernel against
-    the GEMM-form kernel, on 2**21 / d rows (8 MiB of float32, as the benchmark cases)."""
+    """One Lloyd pass (labels, sums and stats from scratch, exact inertia: a refresh) of
+    the direct-difference kernel against the GEMM-form kernel, on 2**21 / d rows (8 MiB of
+    float32, as the benchmark cases)."""
     print("Lloyd pass, ms: direct / gemm (ratio > 1: gemm is faster)")
     for d in (2, 3, 4, 6, 8, 12, 16, 24):
         cells = []

@@ -47,6 +47,7 @@ from .kernels.lloyd import (
     lloyd_gemm_serial,
     reduce_chunks,
 )
+from .kernels.partials import EXACT, MOVES, REFRESH, SUMS
 from .kernels.small import lloyd_small
 from .kernels.yinyang import yinyang_step, yinyang_step_serial
 
@@ -116,7 +117,8 @@ class Plan:
     ``kind`` is ``"lloyd"``, ``"hamerly"``, ``"yinyang"`` or ``"constrained"``; ``scan``
     and ``bound`` are the bounded kernels' tuples (None for Lloyd); ``n_groups`` is
     Yinyang's bound width; ``sizes`` the ``(size_min, size_max)`` of a constrained pass;
-    ``exact`` is False for a bounded pass whose inertia comes from the partial sums.
+    ``exact`` is False for a pass whose inertia comes from the partial sums (a bounded
+    pass, or an incremental Lloyd pass), ``stat_mean`` the origin of their stats.
     """
 
     centers: Floats
@@ -129,12 +131,16 @@ class Plan:
     n_groups: int = 0
     sizes: tuple[int, int] | None = None
     exact: bool = True
+    stat_mean: F8 | None = None
 
 
 class Planner:
     """One run's view of its centers: picks the kernel of each pass and keeps the state of
     the bounds that lives on the driver (the centers they refer to, Yinyang's groups).
-    With ``sizes`` (``(size_min, size_max)``) every pass is the constrained assignment."""
+    With ``sizes`` (``(size_min, size_max)``) every pass is the constrained assignment.
+    ``incremental``: Lloyd's passes keep per-chunk partial sums and update them by the rows
+    that change label between refreshes (never for small problems, which save nothing;
+    sources whose kernels recompute every pass say False)."""
 
     def __init__(
         self,
@@ -145,6 +151,7 @@ class Planner:
         dtype: Any,
         mean: F8,
         sizes: tuple[int, int] | None = None,
+        incremental: bool = True,
     ) -> None:
         self.n, self.k = n, k
         self.sizes = sizes
@@ -155,6 +162,7 @@ class Planner:
         self.stat_mean = np.ascontiguousarray(mean, dtype=np.float64)  # the partials' origin
         self.slack = 1e-4 if self.dtype == np.float32 else 1e-10
         self.n_groups = yinyang_groups(n, k) if self.kind == "yinyang" else 0
+        self.incremental = incremental and not sizes and not is_small(n, d, k)
         self.reset()
 
     def reset(self) -> None:
@@ -162,11 +170,18 @@ class Planner:
         self.bounded_by: F8 | None = None
         self.groups = np.zeros(self.k, dtype=np.intp)
         self.last_changed = self.n
-        self.since_refresh = 0  # bounded passes since the partial sums were recomputed
+        self.since_refresh = 0  # passes since the partial sums were recomputed (0: never)
 
     def record(self, changed: int) -> None:
         """Labels changed by the pass just run."""
         self.last_changed = changed
+
+    def _refresh_due(self, asked: bool) -> bool:
+        """Whether the next pass that keeps partial sums recomputes them: the first one,
+        every ``_config.SUMS_REFRESH_EVERY`` passes, and when ``asked``."""
+        due = asked or self.since_refresh in (0, _config.SUMS_REFRESH_EVERY)
+        self.since_refresh = 1 if due else self.since_refresh + 1
+        return due
 
     def lloyd(self, centers: Floats, accumulate: bool) -> Plan:
         """A plain Lloyd pass (prediction)."""
@@ -184,8 +199,9 @@ class Planner:
 
     def plan(self, centers: Floats, refresh: bool = False) -> Plan:
         """The next accumulating pass. Hamerly and Yinyang start from Lloyd: their bounds
-        are set (one full scan) once few labels still change, and kept from then on. Their
-        partial sums are recomputed on the first bounded pass, every
+        are set (one full scan) once few labels still change, and kept from then on. The
+        partial sums (of incremental Lloyd passes and of bounded ones) are recomputed on
+        the first pass that keeps them, on the first bounded pass, every
         ``_config.SUMS_REFRESH_EVERY`` passes and when ``refresh`` is asked."""
         if self.kind == "constrained":
             return Plan(centers, "constrained", True, False, self.mean, sizes=self.sizes)
@@ -193,11 +209,13 @@ class Planner:
             self.bounded_by is not None or self.last_changed <= _config.HAMERLY_SWITCH * self.n
         )
         if not bounded:
-            return self.lloyd(centers, True)
+            if not self.incremental:
+                return self.lloyd(centers, True)
+            return Plan(centers, "lloyd", True, self.gemm, self.mean,
+                        exact=self._refresh_due(refresh), stat_mean=self.stat_mean)  # fmt: skip
         c64 = centers.astype(np.float64)
         first = self.bounded_by is None
-        refresh = refresh or first or self.since_refresh >= _config.SUMS_REFRESH_EVERY
-        self.since_refresh = 1 if refresh else self.since_refresh + 1
+        refresh = self._refresh_due(refresh or first)
         move = np.zeros(self.k) if first else np.sqrt(((c64 - self.bounded_by) ** 2).sum(axis=1))
         half_gaps = np.empty(self.k)
         small = is_small(self.k, centers.shape[1], self.k)  # k x k distances
@@ -226,7 +244,7 @@ class Planner:
                      self.stat_mean)  # fmt: skip
         self.bounded_by = c64
         return Plan(centers, self.kind, True, self.gemm, self.mean, scan, bound, self.n_groups,
-                    exact=refresh)  # fmt: skip
+                    exact=refresh, stat_mean=self.stat_mean)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- blocks
@@ -297,6 +315,11 @@ class RowState:
         shape: tuple[int, ...] = (m, plan.n_groups) if plan.kind == "yinyang" else (m,)
         if self.lower is None or self.lower.shape != shape:
             self.lower = np.empty(shape)
+        return self.partials_for(plan, n_chunks)
+
+    def partials_for(self, plan: Plan, n_chunks: int) -> tuple[F8, F8, F8]:
+        """The block's per-chunk partial sums, allocated the first time (a refresh pass
+        fills them)."""
         k, d = plan.centers.shape
         if self.partials is None or self.partials[0].shape != (n_chunks, k, d):
             self.partials = (np.zeros((n_chunks, k, d)), np.zeros((n_chunks, k)),
@@ -337,7 +360,13 @@ def assign_block(
     sums, wsums, inertia, changed, scanned = state.work(bounds.shape[0] - 1, ks, ds)
     centers = plan.centers
     if plan.kind == "lloyd":
-        args = (bounds, state.labels, sums, wsums, inertia, changed, plan.accumulate)
+        mode, stats, smean = EXACT, sums, np.zeros(0)  # stats: any 3-D array, unused
+        if plan.accumulate:
+            mode = SUMS
+            if plan.stat_mean is not None:  # incremental: the state keeps the partials
+                sums, wsums, stats = state.partials_for(plan, bounds.shape[0] - 1)
+                mode, smean = (REFRESH if plan.exact else MOVES), plan.stat_mean
+        args = (bounds, state.labels, sums, wsums, stats, smean, inertia, changed, mode)
         if plan.gemm:
             chosen(lloyd_gemm_serial if serial else lloyd_gemm)(X, w, centers, plan.mean, *args)
         elif is_small(m, d, k):
@@ -371,7 +400,7 @@ def assign_block(
     else:
         wsum = packed[k * d : k * d + k]
         packed[-2] = stats_inertia(total_sums, wsum, stats[:, :, 0].sum(axis=0), centers,
-                                   plan.bound[-1])  # fmt: skip
+                                   plan.stat_mean)  # fmt: skip
     packed[-1] = changed.sum()
     return state, packed
 

@@ -115,7 +115,10 @@ def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KM
         tol = params.tol * source.mean_variance if params.tol else 0.0
         # The stand-ins run Lloyd's iterations (the bounded algorithms give its labels).
         algorithm = "lloyd" if numpy_kernels else algorithm
-        planner = Planner(algorithm, source.n, source.d, k, source.dtype, source.mean, sizes)
+        # The stand-ins recompute every pass: their inertia is the exact one, keep it.
+        incremental = source.incremental and not numpy_kernels
+        planner = Planner(algorithm, source.n, source.d, k, source.dtype, source.mean, sizes,
+                          incremental)  # fmt: skip
         # One BLAS thread for the stand-ins too: their products are small, and a threaded
         # BLAS stalls when the background compile holds a core.
         blas = source.blas_inside(init, planner.gemm) or numpy_kernels

@@ -27,6 +27,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from .kernels.partials import EXACT, REFRESH, SUMS
+
 F8 = NDArray[np.float64]
 Floats = NDArray[np.floating]
 Ints = NDArray[np.intp]
@@ -104,7 +106,10 @@ def _each_chunk(fn: Any, bounds: Ints) -> None:
 
 
 def _lloyd(X: Floats, w: F8, centers: Floats, rest: tuple[Any, ...], exact: bool) -> None:
-    bounds, labels, sums, wsums, inertia, changed, accumulate = rest[-7:]
+    """The Lloyd kernels' pass. Every mode but EXACT accumulates the partials afresh (the
+    stats too, but for SUMS), which is also what a MOVES pass leaves; the inertia is always
+    the exact one."""
+    bounds, labels, sums, wsums, stats, smean, inertia, changed, mode = rest[-9:]
     k, d = centers.shape
     c = _f8(centers)
     cols = np.arange(d)
@@ -116,7 +121,11 @@ def _lloyd(X: Floats, w: F8, centers: Floats, rest: tuple[Any, ...], exact: bool
         changed[ch] = np.count_nonzero(labels[lo:hi] != lab)
         labels[lo:hi] = lab
         inertia[ch] = float(_sq(x, c[lab]) @ w[lo:hi])
-        if accumulate:
+        if mode >= REFRESH:
+            q = _sq(x, np.broadcast_to(smean, x.shape)) * w[lo:hi]
+            stats[ch, :, 0] = np.bincount(lab, weights=q, minlength=k)
+            stats[ch, :, 1] = np.bincount(lab, minlength=k)
+        if mode != EXACT:
             wx = x * w[lo:hi, None]
             if d <= 16:  # a bincount per feature: fewer passes than one over n * d
                 for f in range(d):
@@ -131,8 +140,8 @@ def _lloyd(X: Floats, w: F8, centers: Floats, rest: tuple[Any, ...], exact: bool
 
 def lloyd_direct(X: Floats, w: F8, centers: Floats, *rest: Any) -> None:
     """Stands in for ``lloyd_small`` and ``lloyd_direct`` (and its serial twin): ``rest``
-    is ``bounds, labels, sums, wsums, inertia, changed, accumulate``; the same per-chunk
-    outputs."""
+    is ``bounds, labels, sums, wsums, stats, smean, inertia, changed, mode``; the same
+    per-chunk outputs."""
     _lloyd(X, w, centers, rest, True)
 
 
@@ -159,7 +168,8 @@ def minibatch_step(
     ``(c * count + sum) / (count + weight)``; INOUT counts, OUT new_centers. Returns (batch
     inertia before the update, sum of squared center moves)."""
     changed = np.zeros(bounds.shape[0] - 1, dtype=np.intp)
-    _lloyd(X, w, centers, (bounds, labels, sums, wsums, inertia, changed, True), not gemm)
+    _lloyd(X, w, centers, (bounds, labels, sums, wsums, None, None, inertia, changed, SUMS),
+           not gemm)  # fmt: skip
     c = _f8(centers)
     total_w = wsums.sum(axis=0)
     moved = total_w > 0

@@ -36,9 +36,10 @@ class FitHistory:
     ----------
     inertia : ndarray of float64
         Inertia of the assignment made in the iteration (to the centroids it started with).
-        Hamerly's and Yinyang's bounded iterations between refreshes compute it from
-        per-cluster sufficient statistics (about 1e-12 relative of the exact sum on
-        well-conditioned data); the model's ``inertia`` is always the exact sum.
+        Iterations between refreshes of the incremental sums (Lloyd's on large data,
+        Hamerly's and Yinyang's bounded ones) compute it from per-cluster sufficient
+        statistics (about 1e-12 relative of the exact sum on well-conditioned data); the
+        model's ``inertia`` is always the exact sum.
     center_shift : ndarray of float64
         Sum of squared centroid shifts made by the iteration's update.
     labels_changed : ndarray of int64

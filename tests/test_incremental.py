@@ -1,4 +1,5 @@
-"""Hamerly's and Yinyang's incremental cluster sums: moved points only, refreshed now and then.
+"""Incremental cluster sums (Lloyd's passes on large data, Hamerly's and Yinyang's):
+moved points only, refreshed now and then.
 
 Between refreshes the per-chunk partial sums are updated by the rows that change label, so
 they drift from Lloyd's from-scratch sums by float64 rounding only; these tests hold that
@@ -13,7 +14,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastkmeans as fk
@@ -57,7 +58,7 @@ def _passes(X, w, k, algorithm, n_passes, jitter, seed):
         centers = new.astype(X.dtype)
 
 
-@pytest.mark.parametrize("algorithm", ["hamerly", "yinyang"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("offset", [0.0, 1e4])
 def test_drift_stays_below_1e_12_without_refresh(algorithm, dtype, offset):
@@ -82,7 +83,7 @@ def test_drift_stays_below_1e_12_without_refresh(algorithm, dtype, offset):
     assert moved > 20 * 60  # the sums were really updated incrementally
 
 
-@pytest.mark.parametrize("algorithm", ["hamerly", "yinyang"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang"])
 def test_refresh_gives_lloyds_sums_bit_for_bit(algorithm):
     X = _data(20_000, 8, 16, np.float64, 1e3, seed=6)
     with mock.patch.object(_config, "SUMS_REFRESH_EVERY", 3):
@@ -135,3 +136,37 @@ def test_bounded_fits_are_lloyds(seed, n, d, k, dtype, offset, weighted, tol, re
     atol = step * float(np.abs(ref.centroids).max())
     np.testing.assert_allclose(got.centroids, ref.centroids, rtol=0, atol=atol)
     assert got.inertia == pytest.approx(ref.inertia, rel=1e-10)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    d=st.integers(2, 6),
+    k=st.integers(4, 12),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    offset=st.sampled_from([0.0, 1e3]),
+    weighted=st.booleans(),
+    refresh=st.sampled_from([3, 10, 10**6]),
+)
+def test_incremental_lloyd_fits_are_from_scratch_ones(seed, d, k, dtype, offset, weighted,
+                                                      refresh):  # fmt: skip
+    """Large data (above the small-problem size), where Lloyd's passes keep partial sums:
+    the same fit as with a refresh on every pass (sums from scratch, exact history)."""
+    n = 30_000
+    X = _data(n, d, k, dtype, offset, seed)
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(0.5, 2.0, n) if weighted else None
+    params = fk.KMeansParams(k, init=X[rng.choice(n, k, replace=False)], max_iter=40,
+                             algorithm="lloyd")  # fmt: skip
+    with mock.patch.object(_config, "SUMS_REFRESH_EVERY", 1):
+        ref = params.fit(X, sample_weight=w)
+    with mock.patch.object(_config, "SUMS_REFRESH_EVERY", refresh):
+        got = params.fit(X, sample_weight=w)
+    np.testing.assert_array_equal(got.labels, ref.labels)
+    assert got.n_iter == ref.n_iter and got.stop_reason == ref.stop_reason
+    np.testing.assert_array_equal(got.history.labels_changed, ref.history.labels_changed)
+    step = 1e-12 if dtype == np.float64 else float(np.finfo(np.float32).eps)
+    atol = step * float(np.abs(ref.centroids).max())
+    np.testing.assert_allclose(got.centroids, ref.centroids, rtol=0, atol=atol)
+    assert got.inertia == pytest.approx(ref.inertia, rel=1e-10)
+    np.testing.assert_allclose(got.inertia_history, ref.inertia_history, rtol=1e-9)

@@ -10,7 +10,7 @@ import pytest
 from fastkmeans import _config
 from fastkmeans._assign import chunk_bounds
 from fastkmeans._seeding import plusplus_kernel
-from fastkmeans.kernels import distances, lloyd, small
+from fastkmeans.kernels import distances, lloyd, partials, small
 from tests import naive
 
 DTYPES = [np.float32, np.float64]
@@ -33,6 +33,8 @@ def _workspace(n: int, k: int, d: int):
         np.full(n, -1, dtype=np.intp),
         np.zeros((nc, k, d)),
         np.zeros((nc, k)),
+        np.zeros((nc, k, 2)),
+        np.zeros(d),
         np.zeros(nc),
         np.zeros(nc, dtype=np.intp),
     )
@@ -41,8 +43,9 @@ def _workspace(n: int, k: int, d: int):
 def _run(kind: str, X, w, C, accumulate=True):
     n, d = X.shape
     k = C.shape[0]
-    bounds, labels, sums, wsums, inertia, changed = _workspace(n, k, d)
-    args = (bounds, labels, sums, wsums, inertia, changed, accumulate)
+    bounds, labels, sums, wsums, stats, smean, inertia, changed = _workspace(n, k, d)
+    mode = partials.SUMS if accumulate else partials.EXACT
+    args = (bounds, labels, sums, wsums, stats, smean, inertia, changed, mode)
     if kind == "direct":
         lloyd.lloyd_direct(X, w, C, *args)
     elif kind == "serial":
@@ -104,13 +107,49 @@ def test_assign_without_accumulate_leaves_sums_alone(kind):
 def test_changed_counts_only_moved_labels():
     X, C, w = _data(4000, 4, 5, np.float64, seed=2)
     n, d = X.shape
-    bounds, labels, sums, wsums, inertia, changed = _workspace(n, 5, d)
-    lloyd.lloyd_direct(X, w, C, bounds, labels, sums, wsums, inertia, changed, True)
-    before = labels.copy()
-    C2 = C.copy()
-    C2[0] += 0.3
-    lloyd.lloyd_direct(X, w, C2, bounds, labels, sums, wsums, inertia, changed, True)
-    assert changed.sum() == (before != labels).sum() > 0
+    work = _workspace(n, 5, d)
+    labels, changed = work[1], work[-1]
+    for mode in (partials.REFRESH, partials.MOVES):
+        lloyd.lloyd_direct(X, w, C, *work, partials.REFRESH)
+        before = labels.copy()
+        C2 = C.copy()
+        C2[0] += 0.3
+        lloyd.lloyd_direct(X, w, C2, *work, mode)
+        assert changed.sum() == (before != labels).sum() > 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["direct", "serial", "gemm"])
+def test_moves_update_the_partials_to_a_refresh(kind, dtype):
+    """A MOVES pass after a REFRESH pass leaves the partials (sums, weights, stats) a
+    REFRESH pass on the new labels computes, to rounding, and no inertia."""
+    X, C, w = _data(6000, 5, 6, dtype, seed=4)
+    n, d = X.shape
+    mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
+    smean = X.mean(axis=0, dtype=np.float64)
+
+    def one(work, centers, mode):  # type: ignore[no-untyped-def]
+        work = (*work[:5], smean, *work[6:])
+        if kind == "gemm":
+            lloyd.lloyd_gemm(X, w, centers, mean, *work, mode)
+        else:
+            (lloyd.lloyd_direct if kind == "direct" else lloyd.lloyd_direct_serial)(
+                X, w, centers, *work, mode
+            )
+        return work
+
+    a, b = _workspace(n, 6, d), _workspace(n, 6, d)
+    C2 = (C + 0.2).astype(dtype)
+    one(a, C, partials.REFRESH)
+    one(a, C2, partials.MOVES)
+    one(b, C2, partials.REFRESH)
+    np.testing.assert_array_equal(a[1], b[1])
+    assert 0 < a[-1].sum() < n and a[-2].sum() == 0.0  # rows moved; MOVES gives no inertia
+    scale = np.abs(w[:, None] * X).sum()
+    np.testing.assert_allclose(a[2], b[2], rtol=0, atol=1e-13 * scale)
+    np.testing.assert_allclose(a[3], b[3], rtol=1e-13)
+    np.testing.assert_allclose(a[4][..., 0], b[4][..., 0], rtol=1e-11, atol=1e-9)
+    np.testing.assert_array_equal(a[4][..., 1], b[4][..., 1])
 
 
 def test_gemm_tolerates_a_large_offset_in_float32():

@@ -98,6 +98,9 @@ class BlockSource:
     n_positive: int
     worker: bool = False
     kind: str = "data"
+    #: Whether Lloyd's passes on these rows can keep per-chunk partial sums between passes
+    #: and update them by the rows that change label (the sparse kernels recompute them).
+    incremental: bool = True
     #: Weights are held divided by this power of two (see ``_validation.weight_scale``);
     #: inertias and cluster weights are multiplied back.
     weight_scale: float = 1.0

@@ -24,6 +24,7 @@ class SparseSource(MemorySource):
     the zero vector, and an error under ``metric="cosine"``."""
 
     kind = "sparse data"
+    incremental = False
     prepare = staticmethod(_csr.as_csr)
     unit_rows = staticmethod(_csr.normalize)
 

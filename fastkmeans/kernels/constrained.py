@@ -32,7 +32,7 @@ from numba import njit, prange
 from .._config import FASTMATH, NUMBA_CACHE
 from .distances import sq_dist_f64
 from .flow_arcs import fill, move, refill
-from .lloyd import _tile_total
+from .partials import _tile_total
 from .twins import serial_twin
 
 

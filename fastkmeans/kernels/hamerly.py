@@ -9,15 +9,15 @@ one GEMM, or the same direct-difference loop); after a GEMM, lower bounds give w
 bound on its rounding error. Labels are therefore Lloyd's, up to BLAS rounding in near-ties
 on the GEMM path.
 
-Sums are incremental (Hamerly 2010): every chunk keeps its own float64 partial sums (w x,
-w, w ||x - m||^2 about the data mean m, and the row count per cluster) from one pass to the
-next, and a row whose label changes moves its terms from its old cluster to its new one
-(:func:`move_row`); rows whose bounds hold are not read at all. A *refresh* pass (the first
-bounded pass, then every ``_config.SUMS_REFRESH_EVERY`` passes, and the final one)
-recomputes the partials from scratch in Lloyd's row order, with the exact inertia; between
-refreshes the inertia comes from the partials (``_assign.stats_inertia``). Partials are
-merged in chunk order, so nothing depends on the thread count, and the centroids are
-Lloyd's to float64 rounding of the moves (bitwise after a refresh).
+Sums are incremental (Hamerly 2010), as in :mod:`.partials`: every chunk keeps its own
+float64 partial sums (w x, w, w ||x - m||^2 about the data mean m, and the row count per
+cluster) from one pass to the next, and a row whose label changes moves its terms from its
+old cluster to its new one; rows whose bounds hold are not read at all. A *refresh* pass
+(the first bounded pass, then every ``_config.SUMS_REFRESH_EVERY`` passes, and the final
+one) recomputes the partials from scratch in Lloyd's row order, with the exact inertia;
+between refreshes the inertia comes from the partials (``_assign.stats_inertia``).
+Partials are merged in chunk order, so nothing depends on the thread count, and the
+centroids are Lloyd's to float64 rounding of the moves (bitwise after a refresh).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
-from .lloyd import _tile_total, direct_column
+from .lloyd import direct_column
+from .partials import clear_partials, refresh_tile, relabel
 from .twins import serial_twin
 
 
@@ -99,77 +100,6 @@ def lower_bound(gemm, value, xnorm, radius, gemm_err):
     return max(np.sqrt(max(d2, 0.0)) - gemm_err * (xn + radius), 0.0)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def move_row(X, w, r, a, j, smean, sums, wsums, stats):
-    """IN X (n,d), w (n,) f8, row r, its old cluster a and new one j, smean (d,) f8 the data
-    mean; INOUT sums (k,d) f8, wsums (k,) f8, stats (k,2) f8 (w ||x - m||^2, row count):
-    the row's terms leave a and join j. A cluster left with no row is zeroed exactly."""
-    wi = w[r]
-    q = 0.0
-    for f in range(X.shape[1]):
-        v = np.float64(X[r, f])
-        t = wi * v
-        sums[a, f] -= t
-        sums[j, f] += t
-        u = v - smean[f]
-        q += u * u
-    q *= wi
-    wsums[a] -= wi
-    wsums[j] += wi
-    stats[a, 0] -= q
-    stats[j, 0] += q
-    stats[a, 1] -= 1.0
-    stats[j, 1] += 1.0
-    if stats[a, 1] == 0.0:
-        sums[a, :] = 0.0
-        wsums[a] = 0.0
-        stats[a, 0] = 0.0
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def clear_partials(refresh, sums, wsums, stats):
-    """IN refresh; INOUT sums, wsums, stats: zeroed on a refresh pass."""
-    if refresh:
-        sums[:] = 0.0
-        wsums[:] = 0.0
-        stats[:] = 0.0
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def relabel(X, w, labels, r, j, refresh, smean, sums, wsums, stats):
-    """IN X (n,d), w (n,) f8, row r and its new label j, refresh, smean (d,) f8; INOUT
-    labels (n,), partials sums, wsums, stats (as :func:`move_row`, unless ``refresh``:
-    the tile is accumulated afresh then). Returns 1 if the label changed, else 0."""
-    a = labels[r]
-    if a == j:
-        return 0
-    if not refresh:
-        move_row(X, w, r, a, j, smean, sums, wsums, stats)
-    labels[r] = j
-    return 1
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def refresh_tile(X, w, centers, t0, m, labels, smean, sums, wsums, stats, inertia):
-    """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m and their labels, smean (d,) f8,
-    the chunk's inertia so far; INOUT sums (k,d), wsums (k,), stats (k,2) f8: the rows
-    accumulated in Lloyd's row order (:func:`.lloyd._tile_total`) with their w ||x - m||^2
-    and counts. Returns the inertia with the rows' exact terms added."""
-    inertia = _tile_total(X, w, centers, t0, m, labels, sums, wsums, True, inertia)
-    Xt = X[t0 : t0 + m]
-    wt = w[t0 : t0 + m]
-    lt = labels[t0 : t0 + m]
-    for r in range(m):
-        q = 0.0
-        for f in range(X.shape[1]):
-            u = np.float64(Xt[r, f]) - smean[f]
-            q += u * u
-        j = lt[r]
-        stats[j, 0] += wt[r] * q
-        stats[j, 1] += 1.0
-    return inertia
-
-
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sums, wsums, stats):
     """One chunk of :func:`hamerly_step`. Returns (inertia, labels changed, rows scanned).
@@ -236,7 +166,8 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
                 j = lab[q]
                 ut[r] = _dist(Xt, centers, r, j)
                 lw[r] = lower_bound(gemm, second[q], xnorm[q], radius, gemm_err)
-                n_changed += relabel(Xt, wt, lt, r, j, refresh, smean, sums, wsums, stats)
+                if lt[r] != j:  # see relabel: no call for the rows that stay
+                    n_changed += relabel(Xt, wt, lt, r, j, refresh, smean, sums, wsums, stats)
         if refresh:
             inert = refresh_tile(X, w, centers, t0, t1 - t0, labels, smean, sums, wsums, stats,
                                  inert)  # fmt: skip

@@ -19,30 +19,8 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
-from .distances import sq_dist_f64
+from .partials import _start_partials, _tile_partials
 from .twins import serial_twin
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _accumulate(X, w, centers, i, j, sums, wsums):
-    """IN X (n,d), w (n,) f8, centers (k,d), row i and its center j; INOUT sums (k,d) f8,
-    wsums (k,) f8. Returns w_i ||x_i - c_j||^2, exact in float64."""
-    wi = w[i]
-    wsums[j] += wi
-    exact = 0.0
-    for f in range(X.shape[1]):
-        xf = np.float64(X[i, f])
-        sums[j, f] += wi * xf
-        t = xf - np.float64(centers[j, f])
-        exact += t * t
-    return wi * exact
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _exact(X, w, centers, i, j):
-    """IN X (n,d), w (n,) f8, centers (k,d), row i and its center j.
-    Returns w_i ||x_i - c_j||^2, exact in float64."""
-    return w[i] * sq_dist_f64(X, i, centers, j)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -77,19 +55,6 @@ def _keep_lower(j, v, best, lab, m):
         x = v[r]
         lab[r] = j if x < b else lab[r]
         best[r] = min(x, b)
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _merge_labels(lab, t0, m, labels):
-    """IN lab (m,) the labels of rows t0..t0+m; INOUT labels (n,). Returns how many changed.
-    Branch-free, every label stored, so that LLVM vectorises it."""
-    out = labels[t0 : t0 + m]
-    changed = 0
-    for r in range(m):
-        j = lab[r]
-        changed += out[r] != j
-        out[r] = j
-    return changed
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -153,35 +118,16 @@ def _assign_direct(xt, centers, acc, best, lab):
         _keep_lower(j, acc, best, lab, m)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia):
-    """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m and their labels, the chunk's
-    inertia so far; INOUT sums (k,d) f8, wsums (k,) f8 (with ``accumulate``). Returns the
-    inertia with these rows' exact terms added one by one, in row order (the order
-    Hamerly's kernel adds them in). The accumulate branch sits outside the row loops."""
-    Xt = X[t0 : t0 + m]  # slices: indices from 0, no wrap-around checks in the loops
-    wt = w[t0 : t0 + m]
-    lt = labels[t0 : t0 + m]
-    if accumulate:
-        for r in range(m):
-            inertia += _accumulate(Xt, wt, centers, r, lt[r], sums, wsums)
-    else:
-        for r in range(m):
-            inertia += _exact(Xt, wt, centers, r, lt[r])
-    return inertia
-
-
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, accumulate):
-    """IN X (n,d), w (n,) f8, centers (k,d), rows start..stop; INOUT labels (n,);
-    OUT sums (k,d) f8, wsums (k,) f8 (zeroed here). Returns (inertia, labels changed).
-    Rows go in tiles: labels first, then the accumulation while the tile is in cache."""
+def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, stats, smean, mode):
+    """IN X (n,d), w (n,) f8, centers (k,d), rows start..stop, smean (d,) f8, mode;
+    INOUT labels (n,), the chunk's partials sums (k,d) f8, wsums (k,) f8, stats (k,2) f8
+    (see :func:`_tile_partials`). Returns (inertia, labels changed). Rows go in tiles:
+    labels first, then the partials while the tile is in cache."""
     d = X.shape[1]
     inertia = 0.0
     changed = 0
-    if accumulate:
-        sums[:] = 0.0
-        wsums[:] = 0.0
+    _start_partials(mode, sums, wsums, stats)
     zero = np.zeros(d, dtype=X.dtype)
     tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
     acc = np.empty(TILE_ROWS, dtype=X.dtype)
@@ -191,8 +137,9 @@ def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, accumulate):
         m = min(TILE_ROWS, stop - t0)
         xt = _transpose_tile(X, t0, m, zero, tile)
         _assign_direct(xt, centers, acc, best, lab)
-        changed += _merge_labels(lab, t0, m, labels)
-        inertia = _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia)
+        inertia, moved = _tile_partials(X, w, centers, t0, m, lab, labels, smean, sums, wsums,
+                                        stats, mode, inertia)  # fmt: skip
+        changed += moved
     return inertia, changed
 
 
@@ -314,53 +261,56 @@ def _gemm_chunk(
     labels,
     sums,
     wsums,
-    tile,
-    dots,
-    accumulate,
+    stats,
+    smean,
+    mode,
 ):
     """IN X (n,d), w (n,) f8, centers (k,d), centered = centers - mean (k,d),
-    half_norms = 0.5 ||centered||^2 (k,), mean (d,), rows start..stop; INOUT labels (n,);
-    OUT sums (k,d) f8, wsums (k,) f8 (zeroed here); workspaces tile and dots of at least
-    TILE*d and TILE*k elements (any C-contiguous shape). Returns (inertia, labels changed).
+    half_norms = 0.5 ||centered||^2 (k,), mean (d,), rows start..stop, smean (d,) f8,
+    mode; INOUT labels (n,), the chunk's partials as :func:`_direct_chunk`. Returns
+    (inertia, labels changed).
 
     Per tile, one BLAS call and an argmin (:func:`tile_labels`)."""
-    if accumulate:
-        sums[:] = 0.0
-        wsums[:] = 0.0
+    _start_partials(mode, sums, wsums, stats)
     inertia = 0.0
     changed = 0
+    tile = np.empty((TILE_ROWS, X.shape[1]), dtype=X.dtype)
+    dots = np.empty((TILE_ROWS, centers.shape[0]), dtype=X.dtype)
     best = np.empty(TILE_ROWS, dtype=X.dtype)
     lab = np.empty(TILE_ROWS, dtype=np.int32)
     for t0 in range(start, stop, TILE_ROWS):
         m = min(TILE_ROWS, stop - t0)
         tile_labels(X, centered, half_norms, mean, t0, m, tile, dots, best, lab)
-        changed += _merge_labels(lab, t0, m, labels)
-        inertia = _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia)
+        inertia, moved = _tile_partials(X, w, centers, t0, m, lab, labels, smean, sums, wsums,
+                                        stats, mode, inertia)  # fmt: skip
+        changed += moved
     return inertia, changed
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def lloyd_direct(X, w, centers, bounds, labels, sums, wsums, inertia, changed, accumulate):
-    """IN X (n,d), w (n,) f8, centers (k,d), bounds (n_chunks+1,); INOUT labels (n,);
-    OUT sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, inertia (n_chunks,) f8,
+def lloyd_direct(X, w, centers, bounds, labels, sums, wsums, stats, smean, inertia, changed,
+                 mode):  # fmt: skip
+    """IN X (n,d), w (n,) f8, centers (k,d), bounds (n_chunks+1,), smean (d,) f8 (the
+    stats' origin), mode (EXACT, SUMS, REFRESH or MOVES); INOUT labels (n,), the per-chunk
+    partials sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, stats (n_chunks,k,2) f8 (any
+    shape where ``mode`` does not use them); OUT inertia (n_chunks,) f8 (0 for MOVES),
     changed (n_chunks,) intp. Chunk c writes only its own slots."""
     for c in prange(bounds.shape[0] - 1):
-        inertia[c], changed[c] = _direct_chunk(
-            X, w, centers, bounds[c], bounds[c + 1], labels, sums[c], wsums[c], accumulate
-        )
+        inertia[c], changed[c] = _direct_chunk(X, w, centers, bounds[c], bounds[c + 1], labels,
+                                               sums[c], wsums[c], stats[c], smean,
+                                               mode)  # fmt: skip
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, inertia, changed, accumulate):
+def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, stats, smean, inertia, changed,
+               mode):  # fmt: skip
     """IN X (n,d), w (n,) f8, centers (k,d), mean (d,) of X's dtype, bounds (n_chunks+1,);
-    INOUT labels (n,); OUT as :func:`lloyd_direct`. BLAS must run single-threaded."""
-    k, d = centers.shape
+    the rest as :func:`lloyd_direct`. BLAS must run single-threaded."""
+    k = centers.shape[0]
     centered = np.empty_like(centers)
     half_norms = np.empty(k, dtype=centers.dtype)
     center_on(centers, mean, centered, half_norms)
     for c in prange(bounds.shape[0] - 1):
-        tile = np.empty((TILE_ROWS, d), dtype=X.dtype)
-        dots = np.empty((TILE_ROWS, k), dtype=X.dtype)
         inertia[c], changed[c] = _gemm_chunk(
             X,
             w,
@@ -373,9 +323,9 @@ def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, inertia, change
             labels,
             sums[c],
             wsums[c],
-            tile,
-            dots,
-            accumulate,
+            stats[c],
+            smean,
+            mode,
         )
 
 

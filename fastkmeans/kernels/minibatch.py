@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
+from .._config import FASTMATH, NUMBA_CACHE
 from .lloyd import _direct_chunk, _gemm_chunk, center_on
+from .partials import EXACT, SUMS
 from .twins import serial_twin
 
 
@@ -42,12 +43,12 @@ def _assign_chunk(
     """IN X (b,d), w (b,) f8, centers (k,d), GEMM workspaces as :func:`_prepare_gemm`,
     rows start..stop; INOUT labels (b,); OUT sums (k,d) f8, wsums (k,) f8.
     Returns the weighted inertia of the rows to their nearest center."""
-    # Always True, but a bool, not the literal True: a literal would compile the chunk
-    # kernels once more, apart from the specialisation Lloyd's kernels use.
-    accumulate = stop >= start
+    # Always SUMS, but an int, not the literal: a literal would compile the chunk kernels
+    # once more, apart from the specialisation Lloyd's kernels use.
+    mode = SUMS if stop >= start else EXACT
+    stats = np.empty((0, 2))  # SUMS keeps no stats
+    smean = np.empty(0)
     if gemm:
-        tile = np.empty((TILE_ROWS, X.shape[1]), dtype=X.dtype)
-        dots = np.empty((TILE_ROWS, centers.shape[0]), dtype=X.dtype)
         inertia, _ = _gemm_chunk(
             X,
             w,
@@ -60,12 +61,13 @@ def _assign_chunk(
             labels,
             sums,
             wsums,
-            tile,
-            dots,
-            accumulate,
+            stats,
+            smean,
+            mode,
         )
     else:
-        inertia, _ = _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, accumulate)
+        inertia, _ = _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, stats, smean,
+                                   mode)  # fmt: skip
     return inertia
 
 

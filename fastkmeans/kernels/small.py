@@ -10,7 +10,7 @@ tutorial``, empty cache). They compute the same values in the same order:
 * :func:`lloyd_small` is :func:`.lloyd.lloyd_direct` row by row: each row's squared
   distances are summed in X's dtype as :func:`.lloyd.direct_column` sums them (four
   features per group, the groups added in order), ties go to the lower center, and the
-  sums and exact inertia are added as :func:`.lloyd._accumulate` adds them, per fixed
+  sums and exact inertia are added as :func:`.partials._accumulate` adds them, per fixed
   chunk, so labels, sums and inertia equal the tiled kernel's (tested bit for bit).
 * :func:`kmeans_plusplus_small` is greedy k-means++ with the same draws as
   :func:`.seeding.kmeans_plusplus_tiles` (the same walk of the chunk potentials); each
@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE
+from .partials import EXACT, SUMS
 from .seeding import _pick, _sq_dist_rows
 
 
@@ -48,20 +49,21 @@ def _row_sq_dist(X, i, centers, j):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def lloyd_small(X, w, centers, bounds, labels, sums, wsums, inertia, changed, accumulate):
-    """IN X (n,d), w (n,) f8, centers (k,d), bounds (n_chunks+1,); INOUT labels (n,);
-    OUT sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8 (with ``accumulate``), inertia
-    (n_chunks,) f8, changed (n_chunks,) intp: :func:`.lloyd.lloyd_direct`'s outputs."""
+def lloyd_small(X, w, centers, bounds, labels, sums, wsums, stats, smean, inertia, changed,
+                mode):  # fmt: skip
+    """IN X (n,d), w (n,) f8, centers (k,d), bounds (n_chunks+1,), smean (d,) f8, mode;
+    INOUT labels (n,), the per-chunk partials; OUT inertia, changed:
+    :func:`.lloyd.lloyd_direct`'s outputs, except that MOVES accumulates afresh as REFRESH
+    does (and gives the exact inertia): small problems have nothing to save."""
     k, d = centers.shape
     for c in range(bounds.shape[0] - 1):
         s_c = sums[c]
         w_c = wsums[c]
-        if accumulate:
+        if mode != EXACT:
             for j in range(k):
                 w_c[j] = 0.0
                 for f in range(d):
                     s_c[j, f] = 0.0
-        total = 0.0
         moved = 0
         for i in range(bounds[c], bounds[c + 1]):
             best = np.inf
@@ -72,30 +74,48 @@ def lloyd_small(X, w, centers, bounds, labels, sums, wsums, inertia, changed, ac
                 best = min(v, best)
             moved += labels[i] != lab
             labels[i] = lab
-        # The exact terms and the sums as lloyd._accumulate and lloyd._exact add them,
-        # the accumulate branch outside the row loops.
-        if accumulate:
-            for i in range(bounds[c], bounds[c + 1]):
-                lab = labels[i]
-                wi = w[i]
-                w_c[lab] += wi
-                exact = 0.0
-                for f in range(d):
-                    xf = np.float64(X[i, f])
-                    s_c[lab, f] += wi * xf
-                    t = xf - np.float64(centers[lab, f])
-                    exact += t * t
-                total += wi * exact
-        else:
-            for i in range(bounds[c], bounds[c + 1]):
-                lab = labels[i]
-                exact = 0.0
-                for f in range(d):
-                    t = np.float64(X[i, f]) - np.float64(centers[lab, f])
-                    exact += t * t
-                total += w[i] * exact
-        inertia[c] = total
+        inertia[c] = _small_partials(X, w, centers, bounds[c], bounds[c + 1], labels, s_c, w_c,
+                                     stats[c], smean, mode)  # fmt: skip
         changed[c] = moved
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _small_partials(X, w, centers, lo, hi, labels, s_c, w_c, st_c, smean, mode):
+    """The exact terms, sums and stats of rows lo..hi as ``_tile_total`` and
+    ``refresh_tile`` add them (the mode's branch outside the row loops). Returns the
+    chunk's inertia."""
+    d = X.shape[1]
+    total = 0.0
+    if mode == EXACT:
+        for i in range(lo, hi):
+            lab = labels[i]
+            exact = 0.0
+            for f in range(d):
+                t = np.float64(X[i, f]) - np.float64(centers[lab, f])
+                exact += t * t
+            total += w[i] * exact
+        return total
+    for i in range(lo, hi):
+        lab = labels[i]
+        wi = w[i]
+        w_c[lab] += wi
+        exact = 0.0
+        for f in range(d):
+            xf = np.float64(X[i, f])
+            s_c[lab, f] += wi * xf
+            t = xf - np.float64(centers[lab, f])
+            exact += t * t
+        total += wi * exact
+    if mode != SUMS:
+        st_c[:] = 0.0
+        for i in range(lo, hi):
+            q = 0.0
+            for f in range(d):
+                u = np.float64(X[i, f]) - smean[f]
+                q += u * u
+            st_c[labels[i], 0] += w[i] * q
+            st_c[labels[i], 1] += 1.0
+    return total
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)

@@ -20,7 +20,8 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
-from .hamerly import _dist, clear_partials, lower_bound, refresh_tile, relabel, scan_values
+from .hamerly import _dist, lower_bound, scan_values
+from .partials import clear_partials, refresh_tile, relabel
 from .twins import serial_twin
 
 
@@ -100,7 +101,8 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
                     # Within the label's own group the bound is to the other centers.
                     v = gsecond[g, q] if g == groups[j] else gbest[g, q]
                     lw[r, g] = lower_bound(gemm, v, xnorm[q], radius, gemm_err)
-                n_changed += relabel(Xt, wt, lt, r, j, refresh, smean, sums, wsums, stats)
+                if lt[r] != j:  # see relabel: no call for the rows that stay
+                    n_changed += relabel(Xt, wt, lt, r, j, refresh, smean, sums, wsums, stats)
         if refresh:
             inert = refresh_tile(X, w, centers, t0, t1 - t0, labels, smean, sums, wsums, stats,
                                  inert)  # fmt: skip
