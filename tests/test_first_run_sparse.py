@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 import fastkmeans as fk
 from fastkmeans import _cold, _csr, _precompile
-from fastkmeans._compile import watch
+from tests.test_first_run import _both, same_predictions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,16 +37,6 @@ def _text_like(n: int, d: int, k: int, dtype: type, seed: int = 0) -> sp.csr_mat
     X = sp.csr_matrix((vals, (rows, cols.ravel())), shape=(n, d), dtype=dtype)
     X.sum_duplicates()
     return X
-
-
-def _both(monkeypatch: pytest.MonkeyPatch, fit):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "compile")
-    kernels = fit()
-    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "numpy")
-    with watch() as compiling:
-        stand_ins = fit()
-    assert compiling.count == 0  # the stand-ins compile nothing
-    return kernels, stand_ins
 
 
 def _close(a: fk.KMeansModel, b: fk.KMeansModel, dtype: type) -> None:
@@ -92,16 +82,7 @@ def test_sparse_stand_ins_predict_transform_score_and_reseed(monkeypatch):
     far[0] = 0.0  # all but one center end empty: re-seeded at the farthest rows
     a, b = _both(monkeypatch, lambda: fk.KMeansParams(8, init=far, max_iter=5).fit(X))
     _close(a, b, np.float64)
-    Y = _text_like(500, 200, 8, np.float64, seed=5)
-    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "compile")
-    expected = a.predict(Y), a.transform(Y), a.score(Y)
-    monkeypatch.setenv("FASTKMEANS_FIRST_RUN", "numpy")
-    with watch() as compiling:
-        got = a.predict(Y), a.transform(Y), a.score(Y)
-    assert compiling.count == 0
-    np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_allclose(got[1], expected[1], rtol=1e-9)
-    assert got[2] == pytest.approx(expected[2], rel=1e-9)
+    same_predictions(monkeypatch, a, _text_like(500, 200, 8, np.float64, seed=5), 1e-9)
 
 
 def test_sparse_stand_ins_match_the_kernels_one_by_one():
@@ -165,7 +146,7 @@ def test_sparse_rows_take_the_stand_ins_and_need_the_sparse_group(monkeypatch):
 _FRESH = """
 import numpy as np, scipy.sparse as sp
 import fastkmeans as fk
-from fastkmeans._compile import watch
+from tests.test_first_run import _both, same_predictions
 from fastkmeans.sklearn import KMeans, MiniBatchKMeans
 with watch() as w:
     for n, d, k, dtype, index in ((300, 40, 3, np.float32, np.int32),

@@ -34,6 +34,18 @@ def _rel(a, b):
     return float((np.linalg.norm(a - b, axis=-1) / scale).max())
 
 
+def _same_fit(got, ref, dtype):
+    """Lloyd's fit: labels, iterations, stop reason and moves equal, centroids to 1e-12
+    relative in float64 (one rounding step in float32), the exact inertia to 1e-10."""
+    np.testing.assert_array_equal(got.labels, ref.labels)
+    assert got.n_iter == ref.n_iter and got.stop_reason == ref.stop_reason
+    np.testing.assert_array_equal(got.history.labels_changed, ref.history.labels_changed)
+    step = 1e-12 if dtype == np.float64 else float(np.finfo(np.float32).eps)
+    atol = step * float(np.abs(ref.centroids).max())
+    np.testing.assert_allclose(got.centroids, ref.centroids, rtol=0, atol=atol)
+    assert got.inertia == pytest.approx(ref.inertia, rel=1e-10)
+
+
 def _passes(X, w, k, algorithm, n_passes, jitter, seed):
     """Bounded passes from the first (refreshes off after it) next to Lloyd's passes on
     the same centers, which move each time to the new means plus some noise so that
@@ -129,13 +141,7 @@ def test_bounded_fits_are_lloyds(seed, n, d, k, dtype, offset, weighted, tol, re
     ref = params.fit(X, sample_weight=w)
     with mock.patch.object(_config, "SUMS_REFRESH_EVERY", refresh):
         got = params.replace(algorithm=algorithm).fit(X, sample_weight=w)
-    np.testing.assert_array_equal(got.labels, ref.labels)
-    assert got.n_iter == ref.n_iter and got.stop_reason == ref.stop_reason
-    np.testing.assert_array_equal(got.history.labels_changed, ref.history.labels_changed)
-    step = 1e-12 if dtype == np.float64 else float(np.finfo(np.float32).eps)
-    atol = step * float(np.abs(ref.centroids).max())
-    np.testing.assert_allclose(got.centroids, ref.centroids, rtol=0, atol=atol)
-    assert got.inertia == pytest.approx(ref.inertia, rel=1e-10)
+    _same_fit(got, ref, dtype)
 
 
 @settings(max_examples=25, deadline=None)
@@ -162,11 +168,5 @@ def test_incremental_lloyd_fits_are_from_scratch_ones(seed, d, k, dtype, offset,
         ref = params.fit(X, sample_weight=w)
     with mock.patch.object(_config, "SUMS_REFRESH_EVERY", refresh):
         got = params.fit(X, sample_weight=w)
-    np.testing.assert_array_equal(got.labels, ref.labels)
-    assert got.n_iter == ref.n_iter and got.stop_reason == ref.stop_reason
-    np.testing.assert_array_equal(got.history.labels_changed, ref.history.labels_changed)
-    step = 1e-12 if dtype == np.float64 else float(np.finfo(np.float32).eps)
-    atol = step * float(np.abs(ref.centroids).max())
-    np.testing.assert_allclose(got.centroids, ref.centroids, rtol=0, atol=atol)
-    assert got.inertia == pytest.approx(ref.inertia, rel=1e-10)
+    _same_fit(got, ref, dtype)
     np.testing.assert_allclose(got.inertia_history, ref.inertia_history, rtol=1e-9)
