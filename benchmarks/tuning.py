@@ -7,7 +7,8 @@
   tiles against row by row, by number of features.
 * ``FOUR_CANDIDATES_FROM_FEATURES``: row by row, four candidates at a time against one.
 * ``GEMM_MIN_FEATURES`` and ``GEMM_MIN_WORK``: a Lloyd pass (assignment, sums and exact
-  inertia) with direct differences against the GEMM form, by features and clusters.
+  inertia) with direct differences against the GEMM form, by features and clusters;
+  ``CANDIDATES_GEMM_MIN_WORK``: the same for a k-means|| candidate pass.
 
 The seeding switches are compile-time constants, so each side runs in a fresh process with
 the on-disk cache off.
@@ -26,6 +27,7 @@ from numba import njit, prange
 
 from fastkmeans._assign import chunk_bounds
 from fastkmeans._config import FASTMATH, TILE_ROWS
+from fastkmeans.kernels.kmeans_parallel import update_nearest
 from fastkmeans.kernels.lloyd import _transpose_tile, lloyd_direct, lloyd_gemm
 from fastkmeans.kernels.partials import REFRESH
 
@@ -152,12 +154,44 @@ def direct_vs_gemm() -> None:
         print(f"  d={d}: " + "  ".join(cells), flush=True)
 
 
+def _candidates_ms(n: int, d: int, m: int) -> dict[str, float]:
+    """One ``update_nearest`` pass of both forms on ``n`` blobs rows and ``m`` candidates,
+    best of interleaved repeats."""
+    X = blobs(n, d, 16)
+    w = np.ones(n)
+    cands = X[np.random.default_rng(1).choice(n, m, replace=False)].copy()
+    mean = X.mean(axis=0).astype(X.dtype)
+    b = chunk_bounds(n)
+    closest, nearest = np.full(n, np.inf), np.zeros(n, np.intp)
+    pot = np.zeros(b.shape[0] - 1)
+
+    def one(gemm: bool) -> None:
+        closest[:] = np.inf
+        update_nearest(X, w, cands, mean, 0, gemm, b, closest, nearest, pot)
+
+    return _interleaved_ms({"direct": lambda: one(False), "gemm": lambda: one(True)})
+
+
+def candidates_direct_vs_gemm() -> None:
+    """One k-means|| candidate pass (``update_nearest``: each row's nearest of m new
+    candidates) with direct differences against the GEMM form, on 2**19 rows."""
+    print("k-means|| candidate pass, ms: direct / gemm (ratio > 1: gemm is faster)")
+    for d in (2, 3, 4, 6, 8):
+        cells = []
+        for m in (8, 32, 128, 512):
+            ms = _candidates_ms(2**19, d, m)
+            ratio = ms["direct"] / ms["gemm"]
+            cells.append(f"m={m}: {ms['direct']:.2f}/{ms['gemm']:.2f}={ratio:.2f}")
+        print(f"  d={d}: " + "  ".join(cells), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=["transpose", "seeding", "gemm"])
     only = set(parser.parse_args().only or ["transpose", "seeding", "gemm"])
     if "gemm" in only:
         direct_vs_gemm()
+        candidates_direct_vs_gemm()
     if "transpose" in only:
         transposing()
     if "seeding" in only:

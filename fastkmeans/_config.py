@@ -47,6 +47,10 @@ FOUR_CANDIDATES_FROM_FEATURES: int = 64
 #: d = 6-8 with k >= 16, 1.3-2.2x from d = 8-24 with k >= 64.
 GEMM_MIN_FEATURES: int = 6
 GEMM_MIN_WORK: int = 96
+#: A k-means|| candidate pass (``update_nearest``) uses the GEMM form from this many
+#: features x candidates on: the same command measured it 1.4-13x faster than the direct
+#: form at every shape it tried, from d = 2 with 8 candidates (1.6x) to d = 6 with 512.
+CANDIDATES_GEMM_MIN_WORK: int = 16
 #: Problems with fewer than this many n*k*d operations run on the serial kernels.
 SERIAL_MAX_WORK: int = 200_000
 #: Per-feature mean and variance run on the calling thread up to this many values of X
@@ -82,6 +86,12 @@ HAMERLY_SWITCH: float = 0.05
 #: (and on the first and the final one), so that float64 drift stays far below 1e-12
 #: relative (tests/test_incremental.py measures it).
 SUMS_REFRESH_EVERY: int = 10
+
+
+def use_gemm_candidates(n_features: int, n_candidates: int) -> bool:
+    """Whether a k-means|| pass finds each row's nearest new candidate through the
+    GEMM-style kernel (its direct form goes row by row)."""
+    return n_features * n_candidates >= CANDIDATES_GEMM_MIN_WORK
 
 
 def use_gemm(n_features: int, n_clusters: int) -> bool:

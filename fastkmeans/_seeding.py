@@ -276,7 +276,7 @@ def nearest_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]
         _csr.update_nearest(x, w, cands, args["first"], bounds, closest, nearest, pot)
     else:
         cands = np.ascontiguousarray(cands)
-        gemm = _config.use_gemm(d, cands.shape[0])
+        gemm = _config.use_gemm_candidates(d, cands.shape[0])
         kernel = chosen(update_nearest_serial if args["worker"] else update_nearest)
         kernel(x, w, cands, args["mean"], args["first"], gemm, bounds, closest, nearest, pot)
     counts = np.bincount(nearest, weights=w, minlength=args["first"] + cands.shape[0])

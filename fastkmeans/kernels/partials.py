@@ -135,27 +135,20 @@ def relabel(X, w, labels, r, j, refresh, smean, sums, wsums, stats):
 def refresh_tile(X, w, centers, t0, m, labels, smean, sums, wsums, stats, inertia):
     """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m and their labels, smean (d,) f8,
     the chunk's inertia so far; INOUT sums (k,d), wsums (k,), stats (k,2) f8: the rows
-    accumulated in Lloyd's row order, as :func:`_accumulate` adds them (the same bits),
-    with their w ||x - m||^2 and counts, in one loop over the rows. Returns the inertia
-    with the rows' exact terms added."""
+    accumulated in Lloyd's row order (:func:`_accumulate`: the same bits as
+    :func:`_tile_total`) with their w ||x - m||^2 and counts, in one loop over the rows.
+    Returns the inertia with the rows' exact terms added."""
     Xt = X[t0 : t0 + m]
     wt = w[t0 : t0 + m]
     lt = labels[t0 : t0 + m]
     for r in range(m):
         j = lt[r]
-        wi = wt[r]
-        wsums[j] += wi
-        exact = 0.0
+        inertia += _accumulate(Xt, wt, centers, r, j, sums, wsums)
         q = 0.0
         for f in range(X.shape[1]):
-            xf = np.float64(Xt[r, f])
-            sums[j, f] += wi * xf
-            t = xf - np.float64(centers[j, f])
-            exact += t * t
-            u = xf - smean[f]
+            u = np.float64(Xt[r, f]) - smean[f]
             q += u * u
-        inertia += wi * exact
-        stats[j, 0] += wi * q
+        stats[j, 0] += wt[r] * q
         stats[j, 1] += 1.0
     return inertia
 
