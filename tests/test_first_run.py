@@ -127,6 +127,9 @@ with watch() as w:
         far[0] = -1.0  # the others end empty: re-seeded at the farthest points
         m = fk.KMeansParams(k, init=far, max_iter=3, metric="cosine").fit(X)
         m.predict(X), m.transform(X), m.score(X)
+"""
+#: The end of every fresh-process script: the scikit-learn adapters and mini-batch on X.
+FRESH_TAIL = """
         KMeans(k, random_state=0).fit(X).predict(X)
         mb = fk.MiniBatchKMeansParams(k, seed=0, batch_size=256, max_iter=2).fit(X)
         mb.partial_fit(X[:256])
@@ -135,14 +138,22 @@ print("compiles", w.count)
 """
 
 
+def compiles_in_fresh_process(script: str, cache: Path) -> int:
+    """Numba compilations of ``script`` (ending in ``FRESH_TAIL``) in a new process with an
+    empty cache and the stand-ins on."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "FASTKMEANS_FIRST_RUN": "numpy",
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", script + FRESH_TAIL], capture_output=True,
+                         text=True, env=env, check=True, timeout=600)  # fmt: skip
+    words = out.stdout.split()
+    assert words[-2] == "compiles", out.stderr
+    return int(words[-1])
+
+
 def test_stand_ins_compile_nothing_in_a_fresh_process(tmp_path):
     """A new process with an empty cache: every dense fit, prediction and the scikit-learn
     adapter run without one compilation."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "FASTKMEANS_FIRST_RUN": "numpy",
-           "PYTHONPATH": str(ROOT)}  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", _FRESH], capture_output=True, text=True,
-                         env=env, check=True, timeout=600)  # fmt: skip
-    assert out.stdout.split()[-2:] == ["compiles", "0"], out.stderr
+    assert compiles_in_fresh_process(_FRESH, tmp_path) == 0
 
 
 def test_stand_ins_break_exact_ties_as_the_direct_kernels_do(monkeypatch):

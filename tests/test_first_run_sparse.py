@@ -8,20 +8,13 @@ rows without one compilation.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import fastkmeans as fk
 from fastkmeans import _cold, _csr, _precompile
-from tests.test_first_run import _both, same_predictions
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.test_first_run import _both, compiles_in_fresh_process, same_predictions
 
 
 def _text_like(n: int, d: int, k: int, dtype: type, seed: int = 0) -> sp.csr_matrix:
@@ -146,7 +139,7 @@ def test_sparse_rows_take_the_stand_ins_and_need_the_sparse_group(monkeypatch):
 _FRESH = """
 import numpy as np, scipy.sparse as sp
 import fastkmeans as fk
-from tests.test_first_run import _both, same_predictions
+from fastkmeans._compile import watch
 from fastkmeans.sklearn import KMeans, MiniBatchKMeans
 with watch() as w:
     for n, d, k, dtype, index in ((300, 40, 3, np.float32, np.int32),
@@ -163,17 +156,8 @@ with watch() as w:
         fk.KMeansParams(k, init=far, max_iter=3).fit(X)
         ones = sp.csr_matrix(np.ones((n, 1), dtype=dtype))  # no empty row for cosine
         fk.KMeansParams(k, seed=0, metric="cosine").fit(sp.hstack([X, ones], format="csr"))
-        KMeans(k, random_state=0).fit(X).predict(X)
-        mb = fk.MiniBatchKMeansParams(k, seed=0, batch_size=256, max_iter=2).fit(X)
-        mb.partial_fit(X[:256])
-        MiniBatchKMeans(k, random_state=0).partial_fit(X[:512]).partial_fit(X[:64])
-print("compiles", w.count)
 """
 
 
 def test_sparse_stand_ins_compile_nothing_in_a_fresh_process(tmp_path):
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "FASTKMEANS_FIRST_RUN": "numpy",
-           "PYTHONPATH": str(ROOT)}  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", _FRESH], capture_output=True, text=True,
-                         env=env, check=True, timeout=600)  # fmt: skip
-    assert out.stdout.split()[-2:] == ["compiles", "0"], out.stderr
+    assert compiles_in_fresh_process(_FRESH, tmp_path) == 0
