@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE
-from .partials import EXACT, SUMS
+from .partials import EXACT, SUMS, _tile_total, refresh_tile
 from .seeding import _pick, _sq_dist_rows
 
 
@@ -74,48 +74,15 @@ def lloyd_small(X, w, centers, bounds, labels, sums, wsums, stats, smean, inerti
                 best = min(v, best)
             moved += labels[i] != lab
             labels[i] = lab
-        inertia[c] = _small_partials(X, w, centers, bounds[c], bounds[c + 1], labels, s_c, w_c,
-                                     stats[c], smean, mode)  # fmt: skip
+        # The exact terms, sums and stats as the tiled kernels add them (the same helpers).
+        lo, m = bounds[c], bounds[c + 1] - bounds[c]
+        if mode == EXACT or mode == SUMS:
+            total = _tile_total(X, w, centers, lo, m, labels, s_c, w_c, mode == SUMS, 0.0)
+        else:
+            stats[c][:] = 0.0
+            total = refresh_tile(X, w, centers, lo, m, labels, smean, s_c, w_c, stats[c], 0.0)
+        inertia[c] = total
         changed[c] = moved
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _small_partials(X, w, centers, lo, hi, labels, s_c, w_c, st_c, smean, mode):
-    """The exact terms, sums and stats of rows lo..hi as ``_tile_total`` and
-    ``refresh_tile`` add them (the mode's branch outside the row loops). Returns the
-    chunk's inertia."""
-    d = X.shape[1]
-    total = 0.0
-    if mode == EXACT:
-        for i in range(lo, hi):
-            lab = labels[i]
-            exact = 0.0
-            for f in range(d):
-                t = np.float64(X[i, f]) - np.float64(centers[lab, f])
-                exact += t * t
-            total += w[i] * exact
-        return total
-    for i in range(lo, hi):
-        lab = labels[i]
-        wi = w[i]
-        w_c[lab] += wi
-        exact = 0.0
-        for f in range(d):
-            xf = np.float64(X[i, f])
-            s_c[lab, f] += wi * xf
-            t = xf - np.float64(centers[lab, f])
-            exact += t * t
-        total += wi * exact
-    if mode != SUMS:
-        st_c[:] = 0.0
-        for i in range(lo, hi):
-            q = 0.0
-            for f in range(d):
-                u = np.float64(X[i, f]) - smean[f]
-                q += u * u
-            st_c[labels[i], 0] += w[i] * q
-            st_c[labels[i], 1] += 1.0
-    return total
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
