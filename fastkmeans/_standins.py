@@ -46,37 +46,47 @@ def _nearest(x: F8, c: F8, exact: bool) -> NDArray[np.intp]:
     """Index of the nearest row of ``c`` for each row of ``x`` (ties to the lower index),
     in blocks of rows: by ``||c - s||^2 - 2 (x - s).(c - s)``, with ``s`` the centers' mean
     rounded to integers (which keeps the form's rounding small on data far from the origin,
-    and exact ties exact on integer grids). With ``exact``, where another center comes
-    within that form's rounding of the nearest, the exact distances decide, as they do in
-    the kernels that use direct differences (the GEMM-style kernels decide by their own
-    rounding)."""
-    shift = np.round(c.mean(axis=0)) if c.shape[0] else np.zeros(c.shape[1])
+    and exact ties exact on integer grids), from one product of the rows with a column of
+    ones appended and ``(-2 (c - s), ||c - s||^2)``. With ``exact``, where another center
+    comes within that form's rounding of the nearest, the exact distances decide, as they
+    do in the kernels that use direct differences (the GEMM-style kernels decide by their
+    own rounding)."""
+    n, d = x.shape
+    shift = np.round(c.mean(axis=0)) if c.shape[0] else np.zeros(d)
     cs = c - shift
     c_sq = np.einsum("ij,ij->i", cs, cs)
+    form = np.vstack([-2.0 * cs.T, c_sq[None, :]])  # (d + 1, k)
     step = max(1, NEAREST_BLOCK_VALUES // max(c.shape[0], 1))
-    parts = [_nearest_block(x[a : a + step] - shift, cs, c_sq, exact)
-             for a in range(0, x.shape[0], step)]  # fmt: skip
+    xa = np.empty((min(step, n), d + 1))
+    xa[:, d] = 1.0
+    parts = []
+    for a in range(0, n, step):
+        block = xa[: min(step, n - a)]
+        np.subtract(x[a : a + step], shift, out=block[:, :d])
+        parts.append(_nearest_block(block, form, cs, c_sq, exact))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
 
 
-def _nearest_block(x: F8, c: F8, c_sq: F8, exact: bool) -> NDArray[np.intp]:
-    v = x @ (-2.0 * c.T)
-    v += c_sq
+def _nearest_block(xa: F8, form: F8, c: F8, c_sq: F8, exact: bool) -> NDArray[np.intp]:
+    """:func:`_nearest` on one block: ``xa`` the rows about ``s`` with a column of ones,
+    ``c`` the centers about ``s`` and ``c_sq`` their squared norms."""
+    v = xa @ form
     lab = np.argmin(v, axis=1)
     if not exact or c.shape[0] < 2:
         return lab
-    rows = np.arange(v.shape[0])
-    best = v[rows, lab]
+    x = xa[:, :-1]
+    best = np.take_along_axis(v, lab[:, None], axis=1)[:, 0]
     slack = 1e-12 * (np.einsum("ij,ij->i", x, x) + c_sq.max()) + 1e-300
-    v[rows, lab] = np.inf
-    close = np.flatnonzero(v.min(axis=1) <= best + slack)  # near ties: few rows
-    v[rows, lab] = best
+    within = v <= (best + slack)[:, None]
+    if np.count_nonzero(within) == v.shape[0]:  # one count for the block, not one per row
+        return lab  # only each row's nearest center is within the slack: no near tie
+    close = np.flatnonzero(np.count_nonzero(within, axis=1) > 1)  # near ties: few rows
     step = max(1, BLOCK_VALUES // max(c.size, 1))
     for a in range(0, close.shape[0], step):
         near = close[a : a + step]
         t = x[near, None, :] - c[None, :, :]
         d2 = np.einsum("ijk,ijk->ij", t, t)
-        d2[v[near] > (best[near] + slack[near])[:, None]] = np.inf
+        d2[~within[near]] = np.inf
         lab[near] = np.argmin(d2, axis=1)
     return lab
 
