@@ -58,6 +58,34 @@ def _keep_lower(j, v, best, lab, m):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _keep_lower4(j, v, best, lab, m):
+    """:func:`_keep_lower` for centers j..j+3 at once, their values in the rows of v
+    (4, >= m): best and lab are loaded and stored once for the four (the same compares in
+    the same order, so the same labels)."""
+    v0 = v[0]
+    v1 = v[1]
+    v2 = v[2]
+    v3 = v[3]
+    for r in range(m):
+        b = best[r]
+        a = lab[r]
+        x = v0[r]
+        a = j if x < b else a
+        b = min(x, b)
+        x = v1[r]
+        a = j + 1 if x < b else a
+        b = min(x, b)
+        x = v2[r]
+        a = j + 2 if x < b else a
+        b = min(x, b)
+        x = v3[r]
+        a = j + 3 if x < b else a
+        b = min(x, b)
+        lab[r] = a
+        best[r] = b
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def direct_column(xt, centers, j, acc):
     """IN xt (d,m) a transposed tile, centers (k,d), center j; OUT acc[:m] the rows'
     squared distances to center j, summed in X's dtype, four features per pass over the
@@ -106,16 +134,22 @@ def direct_column(xt, centers, j, acc):
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _assign_direct(xt, centers, acc, best, lab):
     """IN xt (d,m) a transposed tile, centers (k,d); OUT lab (m,) int32 nearest centers
-    by direct squared differences (:func:`direct_column`);
-    workspaces acc, best (TILE,). Every inner loop runs across the tile's rows (SIMD)."""
+    by direct squared differences (:func:`direct_column`); workspaces acc (4, TILE),
+    best (TILE,). Every inner loop runs across the tile's rows (SIMD); the lowest is kept
+    four centers at a time (:func:`_keep_lower4`)."""
     k = centers.shape[0]
     m = xt.shape[1]
     for r in range(m):
         best[r] = np.inf
         lab[r] = 0
-    for j in range(k):
-        direct_column(xt, centers, j, acc)
-        _keep_lower(j, acc, best, lab, m)
+    k4 = k // 4 * 4
+    for j in range(0, k4, 4):
+        for q in range(4):
+            direct_column(xt, centers, j + q, acc[q])
+        _keep_lower4(j, acc, best, lab, m)
+    for j in range(k4, k):
+        direct_column(xt, centers, j, acc[0])
+        _keep_lower(j, acc[0], best, lab, m)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -130,7 +164,7 @@ def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, stats, smean,
     _start_partials(mode, sums, wsums, stats)
     zero = np.zeros(d, dtype=X.dtype)
     tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
-    acc = np.empty(TILE_ROWS, dtype=X.dtype)
+    acc = np.empty((4, TILE_ROWS), dtype=X.dtype)
     best = np.empty(TILE_ROWS, dtype=X.dtype)
     lab = np.empty(TILE_ROWS, dtype=np.int32)
     for t0 in range(start, stop, TILE_ROWS):
@@ -170,7 +204,34 @@ def _argmin_transposed(X, centered, half_norms, mean, t0, m, tile, dots, best, l
     for r in range(m):
         best[r] = np.inf
         lab[r] = 0
-    for j in range(k):
+    k4 = k // 4 * 4
+    for j in range(0, k4, 4):  # as _keep_lower4, on h - prod[j] without storing it
+        h0 = half_norms[j]
+        h1 = half_norms[j + 1]
+        h2 = half_norms[j + 2]
+        h3 = half_norms[j + 3]
+        p0 = prod[j]
+        p1 = prod[j + 1]
+        p2 = prod[j + 2]
+        p3 = prod[j + 3]
+        for r in range(m):
+            b = best[r]
+            a = lab[r]
+            x = h0 - p0[r]
+            a = j if x < b else a
+            b = min(x, b)
+            x = h1 - p1[r]
+            a = j + 1 if x < b else a
+            b = min(x, b)
+            x = h2 - p2[r]
+            a = j + 2 if x < b else a
+            b = min(x, b)
+            x = h3 - p3[r]
+            a = j + 3 if x < b else a
+            b = min(x, b)
+            lab[r] = a
+            best[r] = b
+    for j in range(k4, k):
         h = half_norms[j]
         for r in range(m):  # as _keep_lower, on h - prod[j] without storing it
             b = best[r]
