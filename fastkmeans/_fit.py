@@ -125,7 +125,7 @@ def fit(params: Any, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KM
         best = runs(params, source, planner, tol, n_init, bar, blas)
     return to_model(params, best.centers, best.labels, best.inertia, best.n_iter,
                     best.stop_reason, best.history, best.weights,
-                    "array" if isinstance(init, np.ndarray) else init)  # fmt: skip
+                    "array" if isinstance(init, np.ndarray) else init, True)  # fmt: skip
 
 
 def runs(
@@ -154,11 +154,14 @@ def to_model(
     history: list[tuple[float, float, int, int]],
     weights: F8,
     init_used: str = "",
+    weighed_labels: bool = False,
 ) -> KMeansModel:
     """Wrap a finished run as a model, warning (at the user's line) when clusters came out
     identical."""
     k = params.n_clusters
-    if labels.shape[0]:
+    # With ``weighed_labels`` (``weights`` are the labels' cluster weights) every cluster of
+    # positive weight has rows: the labels are counted only when fewer weigh anything.
+    if labels.shape[0] and not (weighed_labels and np.count_nonzero(weights > 0) == k):
         distinct = int(np.count_nonzero(np.bincount(labels, minlength=k)))
         if distinct < k:
             warn(

@@ -167,6 +167,20 @@ def test_fewer_distinct_points_than_clusters_warns_and_stays_finite():
     assert model.inertia == pytest.approx(0.0)
 
 
+@pytest.mark.parametrize("zeros", [0, 5, 10])
+def test_the_distinct_cluster_warning_counts_labels_not_weights(zeros):
+    # The model skips counting labels when every cluster weighs something; rows of zero
+    # weight can hold a cluster of no weight, and then the labels are counted.
+    X = np.repeat([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], 5, axis=0)
+    w = np.ones(len(X))
+    w[len(X) - zeros :] = 0.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = fk.KMeansParams(3, init=X[[0, 5, 10]], max_iter=1).fit(X, sample_weight=w)
+    warned = any("distinct clusters" in str(c.message) for c in caught)
+    assert warned == (len(np.unique(model.labels)) < 3)
+
+
 def test_explicit_init_with_several_runs_warns_and_runs_once():
     init = np.array([[0, 0], [1, 1]], dtype=float)
     with pytest.warns(RuntimeWarning, match="only one init"):
