@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 SECTIONS = (
-    "fixed", "convergence", "algorithms", "outofcore", "minibatch", "dask", "sparse", "optimal",
-    "constrained", "startup",
+    "fixed", "convergence", "seeds", "algorithms", "outofcore", "minibatch", "dask", "sparse",
+    "optimal", "constrained", "startup",
 )  # fmt: skip
 
 
@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             bench_lloyd.algorithms(args.threads, args.quick),
         )
     modules = (
+        ("seeds", "bench_seeds"),
         ("outofcore", "bench_out_of_core"),
         ("minibatch", "bench_minibatch"),
         ("dask", "bench_dask"),

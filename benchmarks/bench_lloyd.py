@@ -216,6 +216,7 @@ def convergence(threads: int, quick: bool) -> list[dict[str, Any]]:
         ours = _ours("auto", threads)
         libs = {"fastkmeans k-means++": ours, "fastkmeans k-means||": ours, **peers}
         row: dict[str, Any] = {"case": name}
+        errors: dict[str, float] = {}  # standard error of each library's mean inertia
         for lib, fit in libs.items():
             if lib == "faiss" and dtype != np.float32:
                 continue
@@ -231,6 +232,7 @@ def convergence(threads: int, quick: bool) -> list[dict[str, Any]]:
                 inertias.append(inertia64(X, centers))
             row[f"{lib} s"] = float(np.mean(times))
             row[f"{lib} inertia"] = float(np.mean(inertias))
+            errors[lib] = float(np.std(inertias, ddof=1) / np.sqrt(len(inertias)))
         default = resolve_init("auto", k)
         row = {"case": name, "fastkmeans auto seeds with": default,
                "fastkmeans auto s": row[f"fastkmeans {default} s"],
@@ -249,8 +251,12 @@ def convergence(threads: int, quick: bool) -> list[dict[str, Any]]:
         row["fastest peer at our inertia / fastkmeans (time)"] = (
             min(row[f"{p} s"] for p in level) / row["fastkmeans auto s"] if level else None
         )
-        best_inertia = min(row[f"{p} inertia"] for p in peer_names)
+        best = min(peer_names, key=lambda p: row[f"{p} inertia"])
+        best_inertia = row[f"{best} inertia"]
         row["inertia vs best peer (%)"] = 100 * (ours_inertia / best_inertia - 1)
+        # Seeds give local minima a few percent apart: the difference's standard error.
+        ours_error = errors[f"fastkmeans {default}"]
+        row["± 1 s.e. (%)"] = 100 * float(np.hypot(ours_error, errors[best])) / best_inertia
         rows.append(row)
         print(_short(row), flush=True)
     return rows
