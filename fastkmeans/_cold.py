@@ -5,7 +5,7 @@ kernel, about a minute for a dense fit's kernels in one dtype) unless its on-dis
 holds it. So while the kernels a fit in memory needs are not in the cache, the fit
 runs on NumPy stand-ins of those kernels (:mod:`._standins`: same draws, same steps, the
 same result up to float rounding, Lloyd's iterations for every exact algorithm; mini-batch
-steps too) and a background process, at idle priority, compiles them into the cache
+steps too) and a background process, at low priority, compiles them into the cache
 (``python -m fastkmeans compile --group ... --dtype ...``). Fits after it has finished, in
 this process or another, run the kernels. Which groups a fit needs: ``"dense, small
 data"`` (the kernels of small problems, also used on k-means|| candidates), for larger

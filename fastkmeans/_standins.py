@@ -77,9 +77,12 @@ def _nearest_block(xa: F8, form: F8, c: F8, c_sq: F8, exact: bool) -> NDArray[np
     x = xa[:, :-1]
     best = np.take_along_axis(v, lab[:, None], axis=1)[:, 0]
     slack = 1e-12 * (np.einsum("ij,ij->i", x, x) + c_sq.max()) + 1e-300
-    within = v <= (best + slack)[:, None]
-    if np.count_nonzero(within) == v.shape[0]:  # one count for the block, not one per row
-        return lab  # only each row's nearest center is within the slack: no near tie
+    limit = best + slack
+    within = v <= limit[:, None]
+    # One count for the block, not one per row: with every limit finite, each row counts
+    # its nearest center, so a count of one per row means no row has a near tie.
+    if np.count_nonzero(within) == v.shape[0] and np.isfinite(limit).all():
+        return lab
     close = np.flatnonzero(np.count_nonzero(within, axis=1) > 1)  # near ties: few rows
     step = max(1, BLOCK_VALUES // max(c.size, 1))
     for a in range(0, close.shape[0], step):

@@ -216,8 +216,6 @@ def _compile(args: argparse.Namespace) -> None:
 
         with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice
             os.nice(10)
-        with contextlib.suppress(OSError, AttributeError):  # Linux: only CPU time nobody wants,
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # so no first fit waits
         try:
             compile_all(groups=groups, dtypes=dtypes)
         finally:
