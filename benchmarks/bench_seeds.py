@@ -16,10 +16,10 @@ from typing import Any
 import numba
 import numpy as np
 
-import fastkmeans as fk
 from fastkmeans._seeding import resolve_init
 from fastkmeans._threads import thread_limit
 
+from .bench_lloyd import _ours, _peers
 from .common import blobs, inertia64
 
 #: (name, n, d, k, seeds)
@@ -28,16 +28,16 @@ QUICK_CASES = [("20,000x2 k=8", 20_000, 2, 8, 4)]
 
 
 def _fits(X: np.ndarray, k: int, seeds: int) -> dict[str, np.ndarray]:
-    from sklearn.cluster import KMeans
-
-    out: dict[str, list[float]] = {"fastkmeans": [], "sklearn": []}
+    """Each library's inertia for seeds 0..seeds-1, through the convergence section's fits."""
     threads = numba.get_num_threads()  # the harness's --threads
+    fits = {"fastkmeans": (_ours("auto", threads), "auto"),
+            "sklearn": (_peers(threads)["sklearn lloyd"], "k-means++")}  # fmt: skip
+    out: dict[str, list[float]] = {lib: [] for lib in fits}
     with thread_limit(threads):
         for seed in range(seeds):
-            m = fk.KMeansParams(k, seed=seed, n_threads=threads).fit(X)
-            out["fastkmeans"].append(inertia64(X, m.centroids))
-            km = KMeans(k, n_init=1, random_state=seed).fit(X)
-            out["sklearn"].append(inertia64(X, km.cluster_centers_))
+            for lib, (fit, init) in fits.items():
+                centers, _ = fit(X, k, init, 300, 1e-4, seed)
+                out[lib].append(inertia64(X, centers))
     return {lib: np.array(v) for lib, v in out.items()}
 
 

@@ -84,8 +84,7 @@ HAMERLY_SWITCH: float = 0.05
 #: Hamerly and Yinyang keep their cluster sums up to date by the points that move (the
 #: others are not read) and recompute them from scratch every this many bounded passes
 #: (and on the first and the final one), so that float64 drift stays far below 1e-12
-#: relative (tests/test_incremental.py measures it over 60 passes without a refresh; a
-#: refresh pass costs about three passes that move no row at 1,000,000 x 2, k = 8).
+#: relative (tests/test_incremental.py measures it over 60 passes without a refresh).
 SUMS_REFRESH_EVERY: int = 20
 
 

@@ -63,20 +63,20 @@ def _nearest(x: F8, c: F8, exact: bool) -> NDArray[np.intp]:
     for a in range(0, n, step):
         block = xa[: min(step, n - a)]
         np.subtract(x[a : a + step], shift, out=block[:, :d])
-        parts.append(_nearest_block(block, form, cs, c_sq, exact))
+        parts.append(_nearest_block(block, form, cs, exact))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
 
 
-def _nearest_block(xa: F8, form: F8, c: F8, c_sq: F8, exact: bool) -> NDArray[np.intp]:
+def _nearest_block(xa: F8, form: F8, c: F8, exact: bool) -> NDArray[np.intp]:
     """:func:`_nearest` on one block: ``xa`` the rows about ``s`` with a column of ones,
-    ``c`` the centers about ``s`` and ``c_sq`` their squared norms."""
+    ``form`` the centers' ``(-2 (c - s), ||c - s||^2)`` and ``c`` the centers about ``s``."""
     v = xa @ form
     lab = np.argmin(v, axis=1)
     if not exact or c.shape[0] < 2:
         return lab
     x = xa[:, :-1]
     best = np.take_along_axis(v, lab[:, None], axis=1)[:, 0]
-    slack = 1e-12 * (np.einsum("ij,ij->i", x, x) + c_sq.max()) + 1e-300
+    slack = 1e-12 * (np.einsum("ij,ij->i", x, x) + form[-1].max()) + 1e-300
     limit = best + slack
     within = v <= limit[:, None]
     # One count for the block, not one per row: with every limit finite, each row counts

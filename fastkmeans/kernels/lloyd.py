@@ -58,6 +58,22 @@ def _keep_lower(j, v, best, lab, m):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _lower4(j, b, a, x0, x1, x2, x3):
+    """IN center j, b and a the lowest value so far and its center, x0..x3 the values of
+    centers j..j+3. Returns (b, a) updated in center order (ties keep the lower index):
+    the steps of :func:`_keep_lower` for four centers, on one row."""
+    a = j if x0 < b else a
+    b = min(x0, b)
+    a = j + 1 if x1 < b else a
+    b = min(x1, b)
+    a = j + 2 if x2 < b else a
+    b = min(x2, b)
+    a = j + 3 if x3 < b else a
+    b = min(x3, b)
+    return b, a
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _keep_lower4(j, v, best, lab, m):
     """:func:`_keep_lower` for centers j..j+3 at once, their values in the rows of v
     (4, >= m): best and lab are loaded and stored once for the four (the same compares in
@@ -67,22 +83,7 @@ def _keep_lower4(j, v, best, lab, m):
     v2 = v[2]
     v3 = v[3]
     for r in range(m):
-        b = best[r]
-        a = lab[r]
-        x = v0[r]
-        a = j if x < b else a
-        b = min(x, b)
-        x = v1[r]
-        a = j + 1 if x < b else a
-        b = min(x, b)
-        x = v2[r]
-        a = j + 2 if x < b else a
-        b = min(x, b)
-        x = v3[r]
-        a = j + 3 if x < b else a
-        b = min(x, b)
-        lab[r] = a
-        best[r] = b
+        best[r], lab[r] = _lower4(j, best[r], lab[r], v0[r], v1[r], v2[r], v3[r])
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -215,22 +216,8 @@ def _argmin_transposed(X, centered, half_norms, mean, t0, m, tile, dots, best, l
         p2 = prod[j + 2]
         p3 = prod[j + 3]
         for r in range(m):
-            b = best[r]
-            a = lab[r]
-            x = h0 - p0[r]
-            a = j if x < b else a
-            b = min(x, b)
-            x = h1 - p1[r]
-            a = j + 1 if x < b else a
-            b = min(x, b)
-            x = h2 - p2[r]
-            a = j + 2 if x < b else a
-            b = min(x, b)
-            x = h3 - p3[r]
-            a = j + 3 if x < b else a
-            b = min(x, b)
-            lab[r] = a
-            best[r] = b
+            best[r], lab[r] = _lower4(j, best[r], lab[r], h0 - p0[r], h1 - p1[r], h2 - p2[r],
+                                      h3 - p3[r])  # fmt: skip
     for j in range(k4, k):
         h = half_norms[j]
         for r in range(m):  # as _keep_lower, on h - prod[j] without storing it

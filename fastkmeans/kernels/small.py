@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE
-from .partials import EXACT, SUMS, _tile_total, refresh_tile
+from .partials import MOVES, REFRESH, SUMS, _start_partials, _tile_total, refresh_tile
 from .seeding import _pick, _sq_dist_rows
 
 
@@ -55,15 +55,12 @@ def lloyd_small(X, w, centers, bounds, labels, sums, wsums, stats, smean, inerti
     INOUT labels (n,), the per-chunk partials; OUT inertia, changed:
     :func:`.lloyd.lloyd_direct`'s outputs, except that MOVES accumulates afresh as REFRESH
     does (and gives the exact inertia): small problems have nothing to save."""
-    k, d = centers.shape
+    k = centers.shape[0]
+    fresh = REFRESH if mode == MOVES else mode  # small problems accumulate afresh
     for c in range(bounds.shape[0] - 1):
         s_c = sums[c]
         w_c = wsums[c]
-        if mode != EXACT:
-            for j in range(k):
-                w_c[j] = 0.0
-                for f in range(d):
-                    s_c[j, f] = 0.0
+        _start_partials(fresh, s_c, w_c, stats[c])
         moved = 0
         for i in range(bounds[c], bounds[c + 1]):
             best = np.inf
@@ -76,11 +73,10 @@ def lloyd_small(X, w, centers, bounds, labels, sums, wsums, stats, smean, inerti
             labels[i] = lab
         # The exact terms, sums and stats as the tiled kernels add them (the same helpers).
         lo, m = bounds[c], bounds[c + 1] - bounds[c]
-        if mode == EXACT or mode == SUMS:
-            total = _tile_total(X, w, centers, lo, m, labels, s_c, w_c, mode == SUMS, 0.0)
-        else:
-            stats[c][:] = 0.0
+        if fresh == REFRESH:
             total = refresh_tile(X, w, centers, lo, m, labels, smean, s_c, w_c, stats[c], 0.0)
+        else:
+            total = _tile_total(X, w, centers, lo, m, labels, s_c, w_c, fresh == SUMS, 0.0)
         inertia[c] = total
         changed[c] = moved
 
