@@ -328,9 +328,9 @@ def _in_processes(
     children = []
     errors = []  # stderr in files: a full pipe nobody reads would stall a child
     env = child_env()
-    for dtype in dtypes:
+    for i, dtype in enumerate(dtypes):
         command = [sys.executable, "-m", "fastkmeans._precompile", np.dtype(dtype).name]
-        command += list(groups or ())
+        command += ["--reversed"] * (i % 2) + list(groups or ())
         errors.append(tempfile.TemporaryFile(mode="w+"))
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors[-1],
                                  text=True, env=env)  # fmt: skip
@@ -398,12 +398,19 @@ def _merged(reports: list[list[dict[str, Any]]], seconds: float, cpu: float) -> 
 
 def _report(dtype_name: str, groups: list[str]) -> None:
     """A child of :func:`_in_processes`: compile ``groups`` (all when empty) for one dtype
-    and print JSON lines, one per group, then what was reached."""
+    and print JSON lines, one per group, then what was reached.
+
+    With ``--reversed`` first in ``groups`` the groups run last to first. Kernels whose
+    types do not depend on the dtype (the flow kernels of size limits, the 1-D optimum's)
+    are then compiled by whichever child reaches them first and loaded from the cache by
+    the other, instead of compiled by both at the same time."""
     import json
 
     dtype = np.dtype(dtype_name).type
+    order = GROUPS[::-1] if groups[:1] == ["--reversed"] else GROUPS
+    groups = [name for name in groups if name != "--reversed"]
     guard_cache_writes()
-    for name, fn in GROUPS:
+    for name, fn in order:
         if groups and name not in groups:
             continue
         wall, cpu = _run_group(name, fn, dtype)

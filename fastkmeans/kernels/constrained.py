@@ -85,7 +85,8 @@ def fill_arcs(cost, order, starts, arcs):
         targets = np.empty(k - 1, dtype=np.intp)
         for b in range(k - 1):
             targets[b] = b if b < a else b + 1
-        fill(cost, order[starts[a] : starts[a + 1]], arcs, a, targets)
+        # intp: prange gives a uint64 here, the serial twin an int64 (two compiles of fill)
+        fill(cost, order[starts[a] : starts[a + 1]], arcs, np.intp(a), targets)
 
 
 #: On the calling thread (small data).
@@ -118,7 +119,8 @@ def flow_start(cost, size_min, size_max, prices, labels, heap_cap):
         exc[j] = size[j] - size_min - flow[j]
     exc[k] = flow.sum() - (n - k * size_min)
     starts = np.zeros(k + 1, dtype=np.intp)
-    starts[1:] = np.cumsum(size)
+    for j in range(k):  # not starts[1:] = np.cumsum(size): see flow_arcs.fill
+        starts[j + 1] = starts[j] + size[j]
     order = np.empty(n, dtype=np.intp)
     head = np.full(k, -1, dtype=np.intp)
     nxt = np.full(n, -1, dtype=np.intp)
@@ -178,7 +180,7 @@ def _shortest_path(s, cost, prices, flows, lists, arcs, work):
     key[s] = 0.0
     t = -1
     while True:
-        u = 0
+        u = np.intp(0)  # not a literal 0: refill would compile once more for it
         for v in range(1, k + 1):
             if key[v] < key[u]:
                 u = v

@@ -116,8 +116,9 @@ def fill(cost, members, arcs, a, targets):
         order = np.argsort(-hv[a, b, :n], kind="mergesort")  # ascending: a min-heap
         vals = -hv[a, b, :n][order]
         pts = hp[a, b, :n][order]
-        hv[a, b, :n] = vals
-        hp[a, b, :n] = pts
+        for q in range(n):  # element by element: an array slice assignment compiles a
+            hv[a, b, q] = vals[q]  # formatted shape-mismatch error (seconds, once)
+            hp[a, b, q] = pts[q]
         hn[a, b] = n
         theta[a, b] = -dropped[t]
         set_root(arcs, a, b)
@@ -171,8 +172,9 @@ def _compact(labels, arcs, a, b):
     m = min(vals.shape[0], hv.shape[2] // 2)
     if m < vals.shape[0]:
         theta[a, b] = min(theta[a, b], vals[order[m]])
-    hv[a, b, :m] = vals[order[:m]]  # ascending values: a sorted array is a min-heap
-    hp[a, b, :m] = pts[order[:m]]
+    for q in range(m):  # ascending values: a sorted array is a min-heap (a loop: see fill)
+        hv[a, b, q] = vals[order[q]]
+        hp[a, b, q] = pts[order[q]]
     hn[a, b] = m
     set_root(arcs, a, b)
 

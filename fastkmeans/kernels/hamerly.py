@@ -55,7 +55,7 @@ def center_half_gaps(centers, out):
         out[j] = 0.5 * np.sqrt(best)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def scan_values(X, centers, centered, half_norms, mean, gemm, todo, cnt, tile, dots, xnorm):
     """IN X (n,d), centers (k,d), centered = centers - mean (k,d), half_norms (k,), mean
     (d,), gemm, todo (cnt,) the rows to scan; OUT xnorm (cnt,) f8 ``||x - m||^2`` (with
@@ -123,7 +123,7 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
     inert, n_changed, n_scanned = 0.0, 0, 0
     for t0 in range(lo, hi, TILE_ROWS):
         t1 = min(t0 + TILE_ROWS, hi)
-        cnt = 0
+        cnt = np.intp(0)  # not a literal 0: scan_values would compile once more for it
         # Slices of the tile, indexed from 0: no index wrap-around checks in the loops.
         Xt = X[t0:t1]
         wt = w[t0:t1]

@@ -84,8 +84,8 @@ def update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest, ch
         center_on(cands, mean, centered, half_norms)
     for c in prange(bounds.shape[0] - 1):
         if gemm:
-            tile = np.empty((TILE_ROWS, d), dtype=X.dtype)
-            dots = np.empty((TILE_ROWS, m), dtype=X.dtype)
+            tile = np.empty(TILE_ROWS * d, dtype=X.dtype)  # 1-D, as every tile workspace
+            dots = np.empty(TILE_ROWS * m, dtype=X.dtype)
             chunk_pot[c] = _nearest_rows_gemm(
                 X,
                 w,

@@ -23,7 +23,7 @@ from .partials import _start_partials, _tile_partials
 from .twins import serial_twin
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _transpose_tile(X, t0, m, shift, tile):
     """IN X (n,d), rows t0..t0+m, shift (d,) (zeros or the data mean); OUT tile: a
     workspace of at least d*m elements, returned as the C-ordered (d, m) view holding
@@ -86,7 +86,7 @@ def _keep_lower4(j, v, best, lab, m):
         best[r], lab[r] = _lower4(j, best[r], lab[r], v0[r], v1[r], v2[r], v3[r])
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def direct_column(xt, centers, j, acc):
     """IN xt (d,m) a transposed tile, centers (k,d), center j; OUT acc[:m] the rows'
     squared distances to center j, summed in X's dtype, four features per pass over the
@@ -132,7 +132,7 @@ def direct_column(xt, centers, j, acc):
                 acc[r] += t0 * t0
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _assign_direct(xt, centers, acc, best, lab):
     """IN xt (d,m) a transposed tile, centers (k,d); OUT lab (m,) int32 nearest centers
     by direct squared differences (:func:`direct_column`); workspaces acc (4, TILE),
@@ -193,7 +193,7 @@ def center_on(centers, mean, centered, half_norms):
         half_norms[j] = 0.5 * s
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _argmin_transposed(X, centered, half_norms, mean, t0, m, tile, dots, best, lab):
     """Few features: one BLAS call gives the (k, m) dot products of the centered centers
     with the transposed, centered tile, and the argmin runs across rows (SIMD).
@@ -227,7 +227,7 @@ def _argmin_transposed(X, centered, half_norms, mean, t0, m, tile, dots, best, l
             best[r] = min(x, b)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _argmin_row_major(X, centered, half_norms, mean, t0, m, tile, dots, lab):
     """Many features: the tile is copied as it lies (transposing long rows costs more than
     the argmin saves), one BLAS call gives the (m, k) dot products, and the argmin runs
@@ -283,7 +283,7 @@ def _argmin_row_major(X, centered, half_norms, mean, t0, m, tile, dots, lab):
         lab[r] = j0
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def tile_labels(X, centered, half_norms, mean, t0, m, tile, dots, best, lab):
     """IN X (n,d), centered = centers - mean (k,d), half_norms = 0.5 ||centered||^2 (k,),
     mean (d,), rows t0..t0+m; OUT lab (m,) int32 the rows' nearest centers (ties to the
@@ -322,8 +322,8 @@ def _gemm_chunk(
     _start_partials(mode, sums, wsums, stats)
     inertia = 0.0
     changed = 0
-    tile = np.empty((TILE_ROWS, X.shape[1]), dtype=X.dtype)
-    dots = np.empty((TILE_ROWS, centers.shape[0]), dtype=X.dtype)
+    tile = np.empty(TILE_ROWS * X.shape[1], dtype=X.dtype)  # 1-D: one type for the helpers
+    dots = np.empty(TILE_ROWS * centers.shape[0], dtype=X.dtype)
     best = np.empty(TILE_ROWS, dtype=X.dtype)
     lab = np.empty(TILE_ROWS, dtype=np.int32)
     for t0 in range(start, stop, TILE_ROWS):

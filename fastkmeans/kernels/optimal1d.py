@@ -201,10 +201,12 @@ def optimal_boundaries(v, w, k, starts):
             i = task // 2
             lo, hi, kk = nodes[i, 0], nodes[i, 1], nodes[i, 2]
             k1 = kk // 2
-            if task % 2 == 0:
-                half_costs(v, w, lo, hi, False, k1, kk - k1, forward, lo + i)
-            else:
-                half_costs(v, w, lo, hi, True, kk - k1, k1, backward, lo + i)
+            # One call with a run-time direction: a literal True and False would compile
+            # half_costs and its callees twice.
+            back = task % 2 == 1
+            first = kk - k1 if back else k1
+            half_costs(v, w, lo, hi, back, first, kk - first, backward if back else forward,
+                       lo + i)  # fmt: skip
         split = np.empty(n_nodes, dtype=np.intp)
         for i in prange(n_nodes):
             off = nodes[i, 0] + i

@@ -131,7 +131,7 @@ def relabel(X, w, labels, r, j, refresh, smean, sums, wsums, stats):
     return 1
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def refresh_tile(X, w, centers, t0, m, labels, smean, sums, wsums, stats, inertia):
     """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m and their labels, smean (d,) f8,
     the chunk's inertia so far; INOUT sums (k,d), wsums (k,), stats (k,2) f8: the rows
@@ -153,7 +153,7 @@ def refresh_tile(X, w, centers, t0, m, labels, smean, sums, wsums, stats, inerti
     return inertia
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _tile_partials(X, w, centers, t0, m, lab, labels, smean, sums, wsums, stats, mode, inertia):
     """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m, lab (m,) int32 their new
     labels, smean (d,) f8, mode, the chunk's inertia so far; INOUT labels (n,) and the

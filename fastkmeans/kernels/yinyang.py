@@ -45,7 +45,7 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
     inert, n_changed, n_scanned = 0.0, 0, 0
     for t0 in range(lo, hi, TILE_ROWS):
         t1 = min(t0 + TILE_ROWS, hi)
-        cnt = 0
+        cnt = np.intp(0)  # not a literal 0: scan_values would compile once more for it
         # Slices of the tile, indexed from 0: no index wrap-around checks in the loops.
         Xt = X[t0:t1]
         wt = w[t0:t1]
