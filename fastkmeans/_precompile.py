@@ -182,6 +182,23 @@ GROUPS: tuple[tuple[str, Callable[[Any], None]], ...] = (
 )
 
 
+#: Groups whose kernels' types mostly do not depend on the dtype (the flow kernels of size
+#: limits, the 1-D optimum's), and the child of :func:`_in_processes` that runs each first.
+SHARED_GROUPS = {"optimal, silhouette": 0, "size limits": 1}
+
+
+def child_order(child: int) -> list[tuple[str, Callable[[Any], None]]]:
+    """The order of :data:`GROUPS` in compile child 0 or 1. A kernel whose types do not
+    depend on the dtype is compiled by whichever child reaches it first and loaded from
+    the cache by the other; two children reaching it at the same time would both compile
+    it. So each child starts with its own shared group and ends with the other's, and the
+    groups between run first to last in child 0 and last to first in child 1."""
+    first = [g for g in GROUPS if SHARED_GROUPS.get(g[0]) == child]
+    last = [g for g in GROUPS if g[0] in SHARED_GROUPS and SHARED_GROUPS[g[0]] != child]
+    middle = [g for g in GROUPS if g[0] not in SHARED_GROUPS]
+    return first + (middle[::-1] if child else middle) + last
+
+
 @dataclass
 class Summary:
     """What :func:`compile_all` did: kernels compiled or loaded (of all there are),
@@ -330,7 +347,7 @@ def _in_processes(
     env = child_env()
     for i, dtype in enumerate(dtypes):
         command = [sys.executable, "-m", "fastkmeans._precompile", np.dtype(dtype).name]
-        command += ["--reversed"] * (i % 2) + list(groups or ())
+        command += [f"--child={i % 2}", *(groups or ())]
         errors.append(tempfile.TemporaryFile(mode="w+"))
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors[-1],
                                  text=True, env=env)  # fmt: skip
@@ -398,17 +415,14 @@ def _merged(reports: list[list[dict[str, Any]]], seconds: float, cpu: float) -> 
 
 def _report(dtype_name: str, groups: list[str]) -> None:
     """A child of :func:`_in_processes`: compile ``groups`` (all when empty) for one dtype
-    and print JSON lines, one per group, then what was reached.
-
-    With ``--reversed`` first in ``groups`` the groups run last to first. Kernels whose
-    types do not depend on the dtype (the flow kernels of size limits, the 1-D optimum's)
-    are then compiled by whichever child reaches them first and loaded from the cache by
-    the other, instead of compiled by both at the same time."""
+    and print JSON lines, one per group, then what was reached. ``--child=N`` first in
+    ``groups`` sets their order (:func:`child_order`)."""
     import json
 
     dtype = np.dtype(dtype_name).type
-    order = GROUPS[::-1] if groups[:1] == ["--reversed"] else GROUPS
-    groups = [name for name in groups if name != "--reversed"]
+    order = child_order(int(groups[0].split("=")[1])) if groups[:1] and \
+        groups[0].startswith("--child=") else GROUPS  # fmt: skip
+    groups = [name for name in groups if not name.startswith("--child=")]
     guard_cache_writes()
     for name, fn in order:
         if groups and name not in groups:
