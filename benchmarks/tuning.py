@@ -1,5 +1,6 @@
-"""``python -m benchmarks.tuning``: the measurements behind two constants in
-``fastkmeans/_config.py`` (not part of ``docs/benchmarks.md``).
+"""``python -m benchmarks.tuning``: the measurements behind constants in
+``fastkmeans/_config.py`` and ``fastkmeans/_standins.py`` (not part of
+``docs/benchmarks.md``).
 
 * ``ROW_MAJOR_MIN_FEATURES``: what transposing a tile costs against one read of the data,
   by number of features.
@@ -9,6 +10,8 @@
 * ``GEMM_MIN_FEATURES`` and ``GEMM_MIN_WORK``: a Lloyd pass (assignment, sums and exact
   inertia) with direct differences against the GEMM form, by features and clusters;
   ``CANDIDATES_GEMM_MIN_WORK``: the same for a k-means|| candidate pass.
+* ``_standins.NEAREST_BLOCK_VALUES``: a NumPy stand-in Lloyd pass (the first run's) by
+  the size of its blocks of distances, on the start-up benchmark's photo and on blobs.
 
 The seeding switches are compile-time constants, so each side runs in a fresh process with
 the on-disk cache off.
@@ -187,8 +190,9 @@ def candidates_direct_vs_gemm() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", choices=["transpose", "seeding", "gemm"])
-    only = set(parser.parse_args().only or ["transpose", "seeding", "gemm"])
+    choices = ["transpose", "seeding", "gemm", "standins"]
+    parser.add_argument("--only", nargs="*", choices=choices)
+    only = set(parser.parse_args().only or choices)
     if "gemm" in only:
         direct_vs_gemm()
         candidates_direct_vs_gemm()
@@ -196,6 +200,8 @@ def main() -> None:
         transposing()
     if "seeding" in only:
         seeding()
+    if "standins" in only:
+        standin_blocks()
 
 
 def transposing() -> None:
@@ -219,6 +225,39 @@ def seeding() -> None:
         n, k = 200_000, 256
         four, one = _alternate("FOUR_CANDIDATES_FROM_FEATURES", 0, 10**6, n, d, k)
         print(f"  {n}x{d} k={k}: {four:.3f} / {one:.3f} = {four / one:.2f}", flush=True)
+
+
+def standin_blocks() -> None:
+    """One stand-in Lloyd pass (labels with the near-tie check, sums, exact inertia) for
+    each block size, the sizes interleaved."""
+    from fastkmeans import _standins
+    from fastkmeans.kernels.partials import SUMS
+
+    from .compile_profile import photo_pixels
+
+    print("NumPy stand-in Lloyd pass, ms, by NEAREST_BLOCK_VALUES (rows x centers)")
+    saved = _standins.NEAREST_BLOCK_VALUES
+    cases = [("china.jpg", photo_pixels(), 64), ("blobs", blobs(300_000, 8, 32), 32)]
+    try:
+        for name, X, k in cases:
+            n, d = X.shape
+            b = chunk_bounds(n)
+            nc = b.shape[0] - 1
+            centers = X[np.random.default_rng(0).choice(n, k, replace=False)].copy()
+            args = (np.ones(n), centers, b, np.zeros(n, dtype=np.intp), np.empty((nc, k, d)),
+                    np.empty((nc, k)), np.empty((nc, k, 2)), np.zeros(d), np.empty(nc),
+                    np.empty(nc, dtype=np.intp), SUMS)  # fmt: skip
+
+            def one(p: int, X: np.ndarray = X, args: tuple = args) -> None:
+                _standins.NEAREST_BLOCK_VALUES = 1 << p
+                _standins.lloyd_direct(X, *args)
+
+            powers = range(15, 22)
+            ms = _interleaved_ms({p: (lambda p=p: one(p)) for p in powers}, repeats=5)
+            print(f"  {name} {n}x{d} k={k}: " + ", ".join(f"2^{p} {ms[p]:.1f}" for p in powers),
+                  flush=True)  # fmt: skip
+    finally:
+        _standins.NEAREST_BLOCK_VALUES = saved
 
 
 if __name__ == "__main__":

@@ -35,8 +35,10 @@ Ints = NDArray[np.intp]
 
 #: Rows x centers x features of one temporary block of direct differences (32 MB).
 BLOCK_VALUES: int = 1 << 22
-#: Rows x centers of one block of the distance form in :func:`_nearest` (1 MB).
-NEAREST_BLOCK_VALUES: int = 1 << 17
+#: Rows x centers of one block of the distance form in :func:`_nearest` (4 MB). From
+#: ``python -m benchmarks.tuning --only standins`` (AMD EPYC, 2 threads): a pass over the
+#: photo took 64 ms at 2^19 against 73 at 2^17 and 67-71 at 2^18, 2^20 and 2^21.
+NEAREST_BLOCK_VALUES: int = 1 << 19
 #: Chunks run on several threads from this many rows on (a chosen size, not tuned: on
 #: small data starting the threads costs more than the chunks take).
 THREADS_FROM_ROWS: int = 50_000

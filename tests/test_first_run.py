@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import fastkmeans as fk
-from fastkmeans import _cold
+from fastkmeans import _cold, _standins
 from fastkmeans._compile import watch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +62,18 @@ def test_stand_ins_walk_the_kernels_steps(monkeypatch, n, d, k, dtype, init):
     np.testing.assert_allclose(b.centroids, a.centroids, rtol=rtol, atol=rtol)
     assert b.inertia == pytest.approx(a.inertia, rel=1e-9)
     assert b.centroids.dtype == a.centroids.dtype
+
+
+def test_stand_ins_agree_in_blocks_of_a_few_rows(monkeypatch):
+    """A chunk split into many blocks of distances (the default block holds a chunk of
+    the cases above whole) gives the kernels' labels and steps too."""
+    monkeypatch.setattr(_standins, "NEAREST_BLOCK_VALUES", 8 * 37)  # 37 rows at k = 8
+    X = _blobs(20_000, 2, 8, np.float32)
+    params = fk.KMeansParams(8, seed=3, algorithm="lloyd")
+    a, b = _both(monkeypatch, lambda: params.fit(X))
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert (a.n_iter, a.stop_reason) == (b.n_iter, b.stop_reason)
+    assert b.inertia == pytest.approx(a.inertia, rel=1e-9)
 
 
 @pytest.mark.parametrize(("n", "d", "k", "batch", "dtype"),
