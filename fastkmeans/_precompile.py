@@ -420,9 +420,9 @@ def _report(dtype_name: str, groups: list[str]) -> None:
     import json
 
     dtype = np.dtype(dtype_name).type
-    order = child_order(int(groups[0].split("=")[1])) if groups[:1] and \
-        groups[0].startswith("--child=") else GROUPS  # fmt: skip
-    groups = [name for name in groups if not name.startswith("--child=")]
+    child = groups[0] if groups[:1] and groups[0].startswith("--child=") else None
+    order = child_order(int(child.split("=")[1])) if child else list(GROUPS)
+    groups = groups[1:] if child else groups
     guard_cache_writes()
     for name, fn in order:
         if groups and name not in groups:

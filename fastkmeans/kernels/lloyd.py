@@ -86,7 +86,7 @@ def _keep_lower4(j, v, best, lab, m):
         best[r], lab[r] = _lower4(j, best[r], lab[r], v0[r], v1[r], v2[r], v3[r])
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def direct_column(xt, centers, j, acc):
     """IN xt (d,m) a transposed tile, centers (k,d), center j; OUT acc[:m] the rows'
     squared distances to center j, summed in X's dtype, four features per pass over the
