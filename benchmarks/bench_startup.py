@@ -12,8 +12,9 @@ how long that process ran after the fit, and "compiling in the fit" is the same 
 with ``FASTKMEANS_FIRST_RUN=compile``. Seconds are the child's wall time (CPU time: user +
 system); compiles are the kernel specialisations Numba compiled (its ``numba:compile``
 events). ``fastkmeans compile`` runs one process per dtype at the same time: its group rows
-add up both dtypes' seconds, which overlapped, and its compiles are the specialisations
-its processes compiled (cache misses).
+add up both dtypes' seconds, which overlapped (a kernel whose types do not depend on the
+dtype counts in the group of the process that compiled it first; the other loads it), and
+its compiles are the specialisations its processes compiled (cache misses).
 """
 
 from __future__ import annotations
