@@ -62,6 +62,18 @@ def test_compile_command_reaches_every_kernel_and_is_quick_when_warm():
     assert float(m[4]) < 5.0
 
 
+def test_compile_children_run_every_group_each_starting_with_its_own_shared_one():
+    """The dtype-independent groups are named in GROUPS, each child runs every group once,
+    and no shared group comes first in both children."""
+    names = [name for name, _ in _precompile.GROUPS]
+    assert set(_precompile.SHARED_GROUPS) <= set(names)
+    orders = [[name for name, _ in _precompile.child_order(c)] for c in (0, 1)]
+    for order in orders:
+        assert sorted(order) == sorted(names)
+    assert orders[0][0] != orders[1][0]
+    assert {orders[0][0], orders[1][0]} == set(_precompile.SHARED_GROUPS)
+
+
 _PARALLEL = """
 import json
 from fastkmeans._precompile import compile_all
