@@ -15,6 +15,7 @@ import os
 import pkgutil
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,6 +40,23 @@ def kernel_dispatchers(inlined: bool = False) -> dict[str, Any]:
             if not inlined and obj.targetoptions.get("inline", "never") == "always":
                 continue
             found[f"{info.name}.{name}"] = obj
+    return found
+
+
+def callees(func: Callable[..., Any]) -> list[Any]:
+    """The objects the global names of ``func`` (and of the functions nested in it) stand
+    for. A Python stub with an ``overloaded_by`` attribute (a kernel helper chosen by type
+    through ``numba.extending.overload``) stands for what its overload functions call."""
+    found: list[Any] = []
+    codes = [func.__code__]
+    while codes:
+        code = codes.pop()
+        codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        for name in code.co_names:
+            obj = func.__globals__.get(name)
+            for typed in getattr(obj, "overloaded_by", ()):
+                found += callees(typed)
+            found.append(obj)
     return found
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._cold import child_env, mark_compiled
-from ._compile import cache_folder, guard_cache_writes, kernel_dispatchers
+from ._compile import cache_folder, callees, guard_cache_writes, kernel_dispatchers
 
 DTYPES = (np.float32, np.float64)
 
@@ -461,8 +461,7 @@ def entry_kernels(kernels: dict[str, Any]) -> dict[str, Any]:
     brings its callees' code along, without compiling or loading them one by one)."""
     called = set()
     for disp in kernel_dispatchers(inlined=True).values():
-        f = disp.py_func
-        called.update(id(f.__globals__.get(name)) for name in f.__code__.co_names)
+        called.update(id(obj) for obj in callees(disp.py_func))
     return {name: d for name, d in kernels.items() if id(d) not in called}
 
 

@@ -34,9 +34,8 @@ def test_every_kernel_is_an_entry_or_called_by_one():
     todo = list(entries.values())
     by_id = {id(d): name for name, d in every.items()}
     while todo:
-        f = todo.pop().py_func
-        for name in f.__code__.co_names:
-            callee = by_id.get(id(f.__globals__.get(name)))
+        for obj in _compile.callees(todo.pop().py_func):
+            callee = by_id.get(id(obj))
             if callee is not None and callee not in reached:
                 reached.add(callee)
                 todo.append(every[callee])

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
-from .lloyd import center_on, tile_labels
+from .lloyd import DISTANCE_DTYPE, center_on, tile_labels
 from .twins import serial_twin
 
 
@@ -48,12 +48,12 @@ def _nearest_rows_gemm(
     ``half_norms`` of :func:`center_on`), and its exact distance then compared with
     ``closest``. Workspace tile (TILE,d), dots (TILE,m)."""
     d = X.shape[1]
-    best = np.empty(TILE_ROWS, dtype=X.dtype)
+    work = np.empty(3 * TILE_ROWS, dtype=centered.dtype)
     lab = np.empty(TILE_ROWS, dtype=np.int32)
     pot = 0.0
     for t0 in range(start, stop, TILE_ROWS):
         r_n = min(TILE_ROWS, stop - t0)
-        tile_labels(X, centered, half_norms, mean, t0, r_n, tile, dots, best, lab)
+        tile_labels(X, cands, centered, half_norms, mean, t0, r_n, tile, dots, work, lab)
         rows = X[t0 : t0 + r_n]  # slices: indices from 0, no wrap-around checks
         near = closest[t0 : t0 + r_n]
         idx = nearest[t0 : t0 + r_n]
@@ -78,14 +78,14 @@ def update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest, ch
     (n_chunks,) f8: per-chunk sum of w * closest."""
     d = X.shape[1]
     m = cands.shape[0]
-    centered = np.empty_like(cands)
-    half_norms = np.empty(m, dtype=cands.dtype)
+    centered = np.empty(cands.shape, dtype=DISTANCE_DTYPE)
+    half_norms = np.empty(m, dtype=DISTANCE_DTYPE)
     if gemm:
         center_on(cands, mean, centered, half_norms)
     for c in prange(bounds.shape[0] - 1):
-        if gemm:
-            tile = np.empty(TILE_ROWS * d, dtype=X.dtype)  # 1-D, as every tile workspace
-            dots = np.empty(TILE_ROWS * m, dtype=X.dtype)
+        if gemm:  # 1-D, as every tile workspace, in the distances' dtype
+            tile = np.empty(TILE_ROWS * d, dtype=DISTANCE_DTYPE)
+            dots = np.empty(TILE_ROWS * m, dtype=DISTANCE_DTYPE)
             chunk_pot[c] = _nearest_rows_gemm(
                 X,
                 w,

@@ -4,7 +4,8 @@ Two distance strategies share one output contract:
 
 * direct differences ``sum((x - c)**2)`` in X's dtype, for few features;
 * GEMM-style ``0.5 ||c - m||^2 - (x - m).(c - m)`` on tiles of rows for many features,
-  with data and centroids centered on the data mean ``m`` to keep cancellation small.
+  with data and centroids centered on the data mean ``m`` to keep cancellation small; in
+  float32 for float64 rows too, with the labels certified (:mod:`.mixed`).
 
 Rows go in tiles of ``TILE_ROWS``; a tile is transposed (below ``ROW_MAJOR_MIN_FEATURES``)
 so that the search for the nearest center runs across rows, vectorised and branch-free.
@@ -17,10 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+from numba.extending import overload
 
 from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
+from .mixed import certified_labels
 from .partials import _start_partials, _tile_partials
 from .twins import serial_twin
+
+#: The GEMM-style distances' dtype, for rows of either dtype: float32 (float64 rows get
+#: labels certified as float64 finds them, :mod:`.mixed`).
+DISTANCE_DTYPE = np.float32
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -283,17 +290,38 @@ def _argmin_row_major(X, centered, half_norms, mean, t0, m, tile, dots, lab):
         lab[r] = j0
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def tile_labels(X, centered, half_norms, mean, t0, m, tile, dots, best, lab):
-    """IN X (n,d), centered = centers - mean (k,d), half_norms = 0.5 ||centered||^2 (k,),
-    mean (d,), rows t0..t0+m; OUT lab (m,) int32 the rows' nearest centers (ties to the
-    lowest index); workspaces tile, dots of at least TILE*d and TILE*k elements, best
-    (TILE,). One BLAS call and an argmin, laid out by :func:`_argmin_transposed` for few
-    features, by :func:`_argmin_row_major` for many (``ROW_MAJOR_MIN_FEATURES``)."""
-    if X.shape[1] >= ROW_MAJOR_MIN_FEATURES:
-        _argmin_row_major(X, centered, half_norms, mean, t0, m, tile, dots, lab)
-    else:
-        _argmin_transposed(X, centered, half_norms, mean, t0, m, tile, dots, best, lab)
+def tile_labels(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab):
+    """IN X (n,d), centers (k,d) of X's dtype, centered = centers - mean (k,d) in the
+    distances' dtype, half_norms = 0.5 ||centered||^2 (k,) in it, mean (d,) of X's dtype,
+    rows t0..t0+m; OUT lab (m,) int32 the rows' nearest centers (ties to the lowest index);
+    workspaces tile, dots of at least TILE*d and TILE*k elements and work of 3*TILE, in the
+    distances' dtype. Float32 distances for float64 rows (``centered`` float32) are
+    certified exact (:func:`.mixed.certified_labels`); otherwise one BLAS call and an
+    argmin, laid out by :func:`_argmin_transposed` for few features, by
+    :func:`_argmin_row_major` for many (``ROW_MAJOR_MIN_FEATURES``). Kernels only: the
+    choice is made from the types, when a kernel calling it compiles."""
+    raise TypeError("tile_labels runs inside Numba kernels only")
+
+
+@overload(tile_labels, jit_options={"fastmath": FASTMATH, "nogil": True})
+def _tile_labels_typed(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab):
+    if X.dtype.bitwidth > centered.dtype.bitwidth:
+        def certified(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab):
+            certified_labels(X, centers, centered, half_norms, mean, t0, m, tile, dots, work,
+                             lab)  # fmt: skip
+
+        return certified
+
+    def plain(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab):
+        if X.shape[1] >= ROW_MAJOR_MIN_FEATURES:
+            _argmin_row_major(X, centered, half_norms, mean, t0, m, tile, dots, lab)
+        else:
+            _argmin_transposed(X, centered, half_norms, mean, t0, m, tile, dots, work, lab)
+
+    return plain
+
+
+tile_labels.overloaded_by = (_tile_labels_typed,)  # what the call graph walks through
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -322,13 +350,14 @@ def _gemm_chunk(
     _start_partials(mode, sums, wsums, stats)
     inertia = 0.0
     changed = 0
-    tile = np.empty(TILE_ROWS * X.shape[1], dtype=X.dtype)  # 1-D: one type for the helpers
-    dots = np.empty(TILE_ROWS * centers.shape[0], dtype=X.dtype)
-    best = np.empty(TILE_ROWS, dtype=X.dtype)
+    # 1-D workspaces in the distances' dtype: one type for the helpers
+    tile = np.empty(TILE_ROWS * X.shape[1], dtype=centered.dtype)
+    dots = np.empty(TILE_ROWS * centers.shape[0], dtype=centered.dtype)
+    work = np.empty(3 * TILE_ROWS, dtype=centered.dtype)
     lab = np.empty(TILE_ROWS, dtype=np.int32)
     for t0 in range(start, stop, TILE_ROWS):
         m = min(TILE_ROWS, stop - t0)
-        tile_labels(X, centered, half_norms, mean, t0, m, tile, dots, best, lab)
+        tile_labels(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab)
         inertia, moved = _tile_partials(X, w, centers, t0, m, lab, labels, smean, sums, wsums,
                                         stats, mode, inertia)  # fmt: skip
         changed += moved
@@ -355,8 +384,8 @@ def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, stats, smean, i
     """IN X (n,d), w (n,) f8, centers (k,d), mean (d,) of X's dtype, bounds (n_chunks+1,);
     the rest as :func:`lloyd_direct`. BLAS must run single-threaded."""
     k = centers.shape[0]
-    centered = np.empty_like(centers)
-    half_norms = np.empty(k, dtype=centers.dtype)
+    centered = np.empty(centers.shape, dtype=DISTANCE_DTYPE)
+    half_norms = np.empty(k, dtype=DISTANCE_DTYPE)
     center_on(centers, mean, centered, half_norms)
     for c in prange(bounds.shape[0] - 1):
         inertia[c], changed[c] = _gemm_chunk(

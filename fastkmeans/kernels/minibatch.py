@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
-from .lloyd import _direct_chunk, _gemm_chunk, center_on
+from .lloyd import DISTANCE_DTYPE, _direct_chunk, _gemm_chunk, center_on
 from .partials import EXACT, SUMS
 from .twins import serial_twin
 
@@ -115,8 +115,8 @@ def minibatch_step(X, w, centers, bounds, gemm, labels, sums, wsums, inertia, co
     Chunk c writes only its own slots. Returns (batch inertia before the update, sum of
     squared center moves). BLAS must run single-threaded when ``gemm``."""
     k, d = centers.shape
-    centered = np.empty_like(centers)
-    half_norms = np.empty(k, dtype=centers.dtype)
+    centered = np.empty(centers.shape, dtype=DISTANCE_DTYPE)
+    half_norms = np.empty(k, dtype=DISTANCE_DTYPE)
     mean = np.empty(d, dtype=centers.dtype)
     if gemm:
         _prepare_gemm(centers, centered, half_norms, mean)

@@ -1,0 +1,161 @@
+"""Float64 rows, float32 distances: GEMM-style labels certified against float64.
+
+A float64 tile's dot products with the centers run in float32 (one ``sgemm`` at twice the
+rate of ``dgemm``, and twice the lanes in the argmin), with the rounding of every term
+bounded: for a row ``x`` centered on the mean (``x'``) and a center ``c'``, the float32
+value of ``0.5 ||c'||^2 - x'.c'`` is within
+
+    ``e(x) = (d + 4) * eps32 * (||x'|| * max ||c'|| + max 0.5 ||c'||^2)``
+
+of its exact value (Higham's bound ``d u sum |x'_f c'_f|`` for the dot product, one
+rounding of each operand and of ``h``, of the difference; ``eps32 = 2u``, so twice over).
+A row whose second-lowest value exceeds its lowest by more than ``2 e(x)`` has its label
+for certain; the rest (near ties) are recomputed from float64 differences. The labels
+are those of float64 arithmetic, ties to the lowest index, at about float32's cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
+
+#: float32's machine epsilon (2^-23), in float64.
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _lower_second(j, b, s, a, x):
+    """IN center j, b the lowest value so far, s the second lowest, a b's center, x center
+    j's value. Returns (b, s, a) updated (ties keep the lower index; a tie sets s = b)."""
+    s = min(s, max(b, x))
+    a = j if x < b else a
+    b = min(x, b)
+    return b, s, a
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _centered_rows(X, mean, t0, m, tile, sq, transpose):
+    """IN X (n,d) f8, mean (d,) f8, rows t0..t0+m; OUT tile: the rows minus the mean in
+    tile's dtype, as a C-ordered (d, m) view when ``transpose`` and (m, d) otherwise,
+    returned; sq[:m] their squared norms."""
+    d = X.shape[1]
+    rows = X[t0 : t0 + m]  # slices: indices from 0, no wrap-around checks in the loops
+    for r in range(m):
+        sq[r] = 0.0
+    if not transpose:
+        out = tile.reshape(-1)[: m * d].reshape((m, d))
+        for r in range(m):
+            s = 0.0
+            for f in range(d):
+                v = rows[r, f] - mean[f]
+                out[r, f] = v
+                s += v * v
+            sq[r] = s
+        return out
+    xt = tile.reshape(-1)[: d * m].reshape((d, m))
+    m8 = m // 8 * 8  # 8 rows at a time, written as 8-wide runs (as _transpose_tile)
+    for r0 in range(0, m8, 8):
+        block = rows[r0 : r0 + 8]
+        acc = sq[r0 : r0 + 8]
+        for f in range(d):
+            mu = mean[f]
+            out = xt[f, r0 : r0 + 8]
+            for r in range(8):
+                v = block[r, f] - mu
+                out[r] = v
+                acc[r] += v * v
+    for r in range(m8, m):
+        for f in range(d):
+            v = rows[r, f] - mean[f]
+            xt[f, r] = v
+            sq[r] += v * v
+    return xt
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _lowest_two(prod, half_norms, transpose, m, best, second, lab):
+    """IN prod (k, m) when ``transpose``, else (m, k): the dot products; half_norms (k,);
+    OUT best, second (m,) the lowest two of ``half_norms - prod`` per row, lab (m,) int32
+    the lowest's center (ties to the lowest index)."""
+    k = half_norms.shape[0]
+    big = best.dtype.type(np.inf)
+    if transpose:
+        for r in range(m):
+            best[r] = big
+            second[r] = big
+            lab[r] = 0
+        for j in range(k):  # across rows: SIMD
+            h = half_norms[j]
+            p = prod[j]
+            for r in range(m):
+                best[r], second[r], lab[r] = _lower_second(j, best[r], second[r], lab[r],
+                                                           h - p[r])  # fmt: skip
+        return
+    for r in range(m):
+        b = big
+        s = big
+        a = 0
+        p = prod[r]
+        for j in range(k):
+            b, s, a = _lower_second(j, b, s, a, half_norms[j] - p[j])
+        best[r] = b
+        second[r] = s
+        lab[r] = a
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _settle_near_ties(X, centers, half_norms, t0, m, best, second, sq, lab):
+    """IN X (n,d) f8, centers (k,d) f8, half_norms (k,) the float32 ones, rows t0..t0+m,
+    best, second, sq (m,) as :func:`_lowest_two` and :func:`_centered_rows` left them;
+    INOUT lab (m,): rows whose two lowest values lie within twice the rounding bound get
+    the float64 argmin of their squared differences (ties to the lowest index).
+    Returns how many rows were recomputed."""
+    k, d = centers.shape
+    hmax = 0.0
+    for j in range(k):
+        hmax = max(hmax, np.float64(half_norms[j]))
+    cmax = np.sqrt(2.0 * hmax)
+    scale = 2.0 * (d + 4) * EPS32 * 1.01  # twice the bound, 1% for the float32 norms
+    redone = 0
+    for r in range(m):
+        err = scale * (np.sqrt(np.float64(sq[r])) * cmax + hmax)
+        if np.float64(second[r]) - np.float64(best[r]) > err:
+            continue
+        redone += 1
+        a = 0
+        low = np.inf
+        for j in range(k):
+            s = 0.0
+            for f in range(d):
+                t = X[t0 + r, f] - centers[j, f]
+                s += t * t
+            if s < low:
+                low = s
+                a = j
+        lab[r] = a
+    return redone
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def certified_labels(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab):
+    """IN X (n,d) f8, centers (k,d) f8, centered = centers - mean (k,d) f4, half_norms =
+    0.5 ||centered||^2 (k,) f4, mean (d,) f8, rows t0..t0+m; OUT lab (m,) int32 the rows'
+    nearest centers, as float64 finds them; workspaces (f4) tile and dots of at least
+    TILE*d and TILE*k elements, work of 3*TILE. One float32 BLAS call, the two lowest
+    values per row, and float64 for the near ties. Returns the rows recomputed."""
+    k, d = centered.shape
+    transpose = d < ROW_MAJOR_MIN_FEATURES
+    best = work[:m]
+    second = work[TILE_ROWS : TILE_ROWS + m]
+    sq = work[2 * TILE_ROWS : 2 * TILE_ROWS + m]
+    rows = _centered_rows(X, mean, t0, m, tile, sq, transpose)
+    if transpose:
+        prod = dots.reshape(-1)[: k * m].reshape((k, m))
+        np.dot(centered, rows, prod)
+    else:
+        prod = dots.reshape(-1)[: m * k].reshape((m, k))
+        np.dot(rows, centered.T, prod)
+    _lowest_two(prod, half_norms, transpose, m, best, second, lab)
+    return _settle_near_ties(X, centers, half_norms, t0, m, best, second, sq, lab)
