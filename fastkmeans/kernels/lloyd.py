@@ -174,7 +174,7 @@ def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, stats, smean,
     tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
     acc = np.empty((4, TILE_ROWS), dtype=X.dtype)
     best = np.empty(TILE_ROWS, dtype=X.dtype)
-    lab = np.empty(TILE_ROWS, dtype=np.int32)
+    lab = np.empty(2 * TILE_ROWS, dtype=np.int32)  # labels, then _tile_partials' workspace
     for t0 in range(start, stop, TILE_ROWS):
         m = min(TILE_ROWS, stop - t0)
         xt = _transpose_tile(X, t0, m, zero, tile)
@@ -354,7 +354,7 @@ def _gemm_chunk(
     tile = np.empty(TILE_ROWS * X.shape[1], dtype=centered.dtype)
     dots = np.empty(TILE_ROWS * centers.shape[0], dtype=centered.dtype)
     work = np.empty(3 * TILE_ROWS, dtype=centered.dtype)
-    lab = np.empty(TILE_ROWS, dtype=np.int32)
+    lab = np.empty(2 * TILE_ROWS, dtype=np.int32)  # labels, then _tile_partials' workspace
     for t0 in range(start, stop, TILE_ROWS):
         m = min(TILE_ROWS, stop - t0)
         tile_labels(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .._config import FASTMATH, NUMBA_CACHE
+from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
 
 #: What a pass does besides the labels (the ``mode`` of the Lloyd kernels): EXACT, the exact
@@ -155,23 +155,27 @@ def refresh_tile(X, w, centers, t0, m, labels, smean, sums, wsums, stats, inerti
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _tile_partials(X, w, centers, t0, m, lab, labels, smean, sums, wsums, stats, mode, inertia):
-    """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m, lab (m,) int32 their new
-    labels, smean (d,) f8, mode, the chunk's inertia so far; INOUT labels (n,) and the
-    chunk's partials. Stores the labels and, by ``mode``: EXACT adds the rows' exact terms
-    to the inertia, SUMS also their sums, REFRESH also their stats; MOVES moves the terms
-    of the rows whose label changes between the partials (:func:`move_row`) and adds no
-    inertia. Returns (inertia, labels changed)."""
+    """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m, lab (2*TILE,) int32: their
+    new labels in lab[:m], the rest a workspace; smean (d,) f8, mode, the chunk's inertia
+    so far; INOUT labels (n,) and the chunk's partials. Stores the labels and, by ``mode``:
+    EXACT adds the rows' exact terms to the inertia, SUMS also their sums, REFRESH also
+    their stats; MOVES moves the terms of the rows whose label changes between the partials
+    (:func:`move_row`) and adds no inertia. Returns (inertia, labels changed)."""
     if mode == MOVES:
         Xt = X[t0 : t0 + m]
         wt = w[t0 : t0 + m]
         lt = labels[t0 : t0 + m]
+        moved = lab[TILE_ROWS:]
         changed = 0
-        for r in range(m):  # branch-free: most tiles have no row that moves
+        for r in range(m):  # branch-free: the offsets of the rows that move, compacted
+            moved[changed] = r
             changed += lt[r] != lab[r]
-        if changed:
-            for r in range(m):
-                if lt[r] != lab[r]:  # see relabel: no call for the rows that stay
-                    relabel(Xt, wt, lt, r, lab[r], False, smean, sums, wsums, stats)
+        # Then the moves alone. A branch on every row instead cost 5-10x as much per move
+        # (1,000,000 x 2 rows, 1% of them moving: 350 ns a move against 35, Numba 0.68).
+        for q in range(changed):
+            r = moved[q]
+            move_row(Xt, wt, r, lt[r], lab[r], smean, sums, wsums, stats)
+            lt[r] = lab[r]
         return inertia, changed
     changed = _merge_labels(lab, t0, m, labels)
     if mode == REFRESH:
