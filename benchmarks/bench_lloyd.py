@@ -7,6 +7,7 @@ seeding, tol=1e-4, three seeds: seconds to converge and final inertia).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import subprocess
@@ -23,7 +24,7 @@ from fastkmeans._seeding import initial_centers, resolve_init
 from fastkmeans._sources.memory import MemorySource
 from fastkmeans._threads import thread_limit
 
-from .common import blobs, inertia64, limit_ms, median_time
+from .common import blobs, inertia64, interleaved_medians, limit_ms, median_time
 
 ITERS = 20
 #: (name, n, d, k, dtype)
@@ -139,18 +140,17 @@ def fixed_work(threads: int, limits: dict[str, float], quick: bool) -> list[dict
     for name, n, d, k, dtype in QUICK_CASES if quick else CASES:
         X = _data(name, n, d, k, dtype)
         init = X[np.random.default_rng(1).choice(len(X), k, replace=False)]
-        repeats = 3 if n * d * k < 10**9 else 1
+        repeats = 5 if n * d * k < 10**9 else 1
         if name.startswith("tutorial"):
             repeats = 50
         row: dict[str, Any] = {"case": name}
         libs = {"fastkmeans lloyd": _ours("lloyd", threads), **peers}
-        for lib, fit in libs.items():
-            if lib == "faiss" and dtype != np.float32:
-                continue
+        if dtype != np.float32:
+            libs.pop("faiss", None)  # float32 only
+        for fit in libs.values():
             fit(X, k, init, 2, 0.0, 0)  # warm-up: compile, allocate
-            t, (_, n_iter) = median_time(
-                lambda f=fit, X=X, k=k, init=init: f(X, k, init, ITERS, 0.0, 0), repeats
-            )
+        runs = {lib: functools.partial(fit, X, k, init, ITERS, 0.0, 0) for lib, fit in libs.items()}
+        for lib, (t, (_, n_iter)) in interleaved_medians(runs, repeats).items():
             row[lib] = 1e3 * t / max(int(n_iter), 1)
         best_peer = min(v for key, v in row.items() if key in peers)
         row["best peer / fastkmeans"] = best_peer / row["fastkmeans lloyd"]

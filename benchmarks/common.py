@@ -32,6 +32,22 @@ def median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
+def interleaved_medians(
+    fns: dict[str, Callable[[], Any]], repeats: int
+) -> dict[str, tuple[float, Any]]:
+    """Median wall time of ``repeats`` calls of each of ``fns`` and its last result, the
+    calls taken in rounds (each function once per round), so that a slow spell of a shared
+    machine falls on every function alike rather than on whichever ran through it."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    out: dict[str, Any] = {}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            out[name] = fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: (statistics.median(times[name]), out[name]) for name in fns}
+
+
 # Not cached: these modules run both as ``benchmarks.common`` and as a script's ``common``,
 # and a cache entry written under one name cannot be loaded under the other.
 @njit(parallel=True)
