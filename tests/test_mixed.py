@@ -96,3 +96,13 @@ def test_lloyd_kernel_in_float64_matches_numpy_at_near_ties(d):
     np.testing.assert_allclose(sums, exp_sums, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(wsums, np.bincount(labels, minlength=32), rtol=1e-12)
     np.testing.assert_allclose(inertia, naive.inertia(X, C, labels), rtol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e25, 1e100])  # squares, then values, beyond float32's range
+def test_values_beyond_float32_are_recomputed_in_float64(scale):
+    rng = np.random.default_rng(7)
+    C = rng.normal(size=(6, 5)) * scale
+    X = C[rng.integers(6, size=T + 9)] + rng.normal(size=(T + 9, 5)) * 0.3 * scale
+    labels, redone = _certify(X, C)
+    np.testing.assert_array_equal(labels, naive.assign(X, C))
+    assert redone == X.shape[0]  # float32 could certify none of them

@@ -11,7 +11,9 @@ of its exact value (Higham's bound ``d u sum |x'_f c'_f|`` for the dot product, 
 rounding of each operand and of ``h``, of the difference; ``eps32 = 2u``, so twice over).
 A row whose second-lowest value exceeds its lowest by more than ``2 e(x)`` has its label
 for certain; the rest (near ties) are recomputed from float64 differences. The labels
-are those of float64 arithmetic, ties to the lowest index, at about float32's cost.
+are those of float64 arithmetic, ties to the lowest index, at about float32's cost. Data
+beyond float32's range (values, or their squares) make the bound infinite or NaN, and
+every such row is recomputed.
 """
 
 from __future__ import annotations
