@@ -132,7 +132,16 @@ def kmeans_parallel(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
         pot = float((w * closest).sum())
     cands = np.array(cands)
     weights = np.bincount(nearest, weights=w, minlength=len(cands))
-    return cands[kmeans_plusplus(cands, weights, k, rng)]
+    # Reductions: as many as cost half a pass over the rows, at most 4; the lowest
+    # weighted potential over the candidates wins (the first of equal ones).
+    runs = max(1, min(4, int(0.5 * len(X64) / (len(cands) * (2 + int(np.log(k)))))))
+    best = None
+    for _ in range(runs):
+        picked = cands[kmeans_plusplus(cands, weights, k, rng)]
+        potential = float((weights * sq_distances(cands, picked).min(axis=1)).sum())
+        if best is None or potential < best[0]:
+            best = (potential, picked)
+    return best[1]
 
 
 def minibatch_step(X, w, C, counts):

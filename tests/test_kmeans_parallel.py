@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import fastkmeans as fk
+from fastkmeans import _seeding
 from fastkmeans._assign import chunk_bounds
 from fastkmeans._seeding import kmeans_parallel, weighted_index
 from fastkmeans._sources import MemorySource
@@ -115,3 +116,29 @@ def test_cosine_centers_are_unit_length(blobs):
         warnings.simplefilter("error")
         model = fk.KMeansParams(6, init="k-means||", metric="cosine", seed=0).fit(blobs + 20)
     np.testing.assert_allclose(np.linalg.norm(model.centroids, axis=1), 1.0, rtol=1e-12)
+
+
+def test_reductions_fit_half_a_pass_over_the_rows():
+    # 2 + ln k trials per pick over c candidates, against n rows
+    assert _seeding.n_reductions(200_000, 2_561, 256) == 4  # 0.1 of a pass each
+    assert _seeding.n_reductions(200_000, 10_241, 1024) == 1  # 0.46 of a pass each
+    assert _seeding.n_reductions(30_000, 2_561, 256) == 1
+    assert _seeding.n_reductions(100, 1, 1) == 4
+
+
+def test_the_kept_reduction_has_the_lowest_potential(blobs):
+    rng = np.random.default_rng(3)
+    cands = blobs[rng.choice(len(blobs), 100, replace=False)]
+    weights = rng.random(100)
+    runs = _seeding.n_reductions(len(blobs), 100, 12)
+    assert runs > 1
+
+    def potential(picked):  # type: ignore[no-untyped-def]
+        return float((weights * sq_distances(cands, cands[picked]).min(axis=1)).sum())
+
+    kept = _seeding.reduce_candidates(cands, weights, 12, len(blobs), np.random.default_rng(5))
+    again = np.random.default_rng(5)
+    each = [_seeding.plusplus_rows(cands, weights, 12, again) for _ in range(runs)]
+    assert any(np.array_equal(kept, p) for p in each)
+    assert potential(kept) == pytest.approx(min(potential(p) for p in each), rel=1e-12)
+    assert potential(kept) < max(potential(p) for p in each)  # the choice matters here
