@@ -144,8 +144,9 @@ class KMeansParams(_ParamsMixin):
         Number of clusters k (>= 1). The only positional parameter.
     init : {"auto", "k-means++", "random", "k-means||"} or array of shape (k, d)
         Seeding: greedy k-means++ (2 + floor(ln k) local trials), k distinct random rows
-        drawn with probability proportional to their weight, k-means|| (Bahmani et al.), or
-        the initial centroids themselves. ``"auto"`` (the default) is greedy k-means++
+        drawn with probability proportional to their weight, k-means|| (Bahmani et al.;
+        its candidates reduced by weighted k-means++ up to four times, the lowest weighted
+        potential kept), or the initial centroids themselves. ``"auto"`` (the default) is greedy k-means++
         below ``_config.PARALLEL_INIT_MIN_CLUSTERS`` (64) clusters and k-means|| from 64
         on, where every greedy step reads all of X for 2 + ln k candidates and k-means||
         seeds in a handful of passes (measured in ``docs/benchmarks.md``, "Convergence");
