@@ -57,9 +57,10 @@ EXTRA_ROUNDS: int = 10
 REDUCTIONS: int = 4
 #: ... while their distance work stays within this fraction of one pass over the rows
 #: (k-means++ over c candidates costs c (2 + ln k) k d, a pass n k d). Over 8 seeds,
-#: 4 reductions against 1 ended 0.26% (± 0.12%) lower at 200,000 x 128, k = 256, and 1.5%
-#: (± 0.8%) at 500,000 x 16, k = 64, in the same time; at 200,000 x 32, k = 1024 the budget
-#: leaves one, where four took 1.1 s more for 0.09% (± 0.15%).
+#: 4 reductions against 1 ended 0.26% (± 0.12%) lower at 200,000 x 128, k = 256 (for about
+#: 0.1 s of a 2 s fit: 25 ms a reduction, 8 ms its potential), and 1.5% (± 0.8%) at
+#: 500,000 x 16, k = 64; at 200,000 x 32, k = 1024 the budget leaves one, where four took
+#: 1.1 s more for 0.09% (± 0.15%).
 REDUCTION_BUDGET: float = 0.5
 
 

@@ -146,11 +146,11 @@ class KMeansParams(_ParamsMixin):
         Seeding: greedy k-means++ (2 + floor(ln k) local trials), k distinct random rows
         drawn with probability proportional to their weight, k-means|| (Bahmani et al.;
         its candidates reduced by weighted k-means++ up to four times, the lowest weighted
-        potential kept), or the initial centroids themselves. ``"auto"`` (the default) is greedy k-means++
-        below ``_config.PARALLEL_INIT_MIN_CLUSTERS`` (64) clusters and k-means|| from 64
-        on, where every greedy step reads all of X for 2 + ln k candidates and k-means||
-        seeds in a handful of passes (measured in ``docs/benchmarks.md``, "Convergence");
-        the model's ``init_used`` says which ran.
+        potential kept), or the initial centroids themselves. ``"auto"`` (the default) is
+        greedy k-means++ below ``_config.PARALLEL_INIT_MIN_CLUSTERS`` (64) clusters and
+        k-means|| from 64 on, where every greedy step reads all of X for 2 + ln k
+        candidates and k-means|| seeds in a handful of passes (measured in
+        ``docs/benchmarks.md``, "Convergence"); the model's ``init_used`` says which ran.
     n_init : int
         Independent runs, each with its own random stream; the lowest inertia wins.
     max_iter : int

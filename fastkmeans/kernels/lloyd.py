@@ -305,6 +305,8 @@ def tile_labels(X, centers, centered, half_norms, mean, t0, m, tile, dots, work,
 
 @overload(tile_labels, jit_options={"fastmath": FASTMATH, "nogil": True})
 def _tile_labels_typed(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab):
+    """:func:`tile_labels`' implementation for the argument types: certified float32 for
+    float64 rows, else the plain argmin of the rows' own dtype."""
     if X.dtype.bitwidth > centered.dtype.bitwidth:
         def certified(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab):
             certified_labels(X, centers, centered, half_norms, mean, t0, m, tile, dots, work,
