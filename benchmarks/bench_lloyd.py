@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from fastkmeans._seeding import initial_centers, resolve_init
 from fastkmeans._sources.memory import MemorySource
 from fastkmeans._threads import thread_limit
 
-from .common import blobs, inertia64, interleaved_medians, limit_ms, median_time
+from .common import blobs, inertia64, interleaved, limit_ms, median_time
 
 ITERS = 20
 #: (name, n, d, k, dtype)
@@ -150,8 +151,8 @@ def fixed_work(threads: int, limits: dict[str, float], quick: bool) -> list[dict
         for fit in libs.values():
             fit(X, k, init, 2, 0.0, 0)  # warm-up: compile, allocate
         runs = {lib: functools.partial(fit, X, k, init, ITERS, 0.0, 0) for lib, fit in libs.items()}
-        for lib, (t, (_, n_iter)) in interleaved_medians(runs, repeats).items():
-            row[lib] = 1e3 * t / max(int(n_iter), 1)
+        for lib, (times, (_, n_iter)) in interleaved(runs, repeats).items():
+            row[lib] = 1e3 * statistics.median(times) / max(int(n_iter), 1)
         best_peer = min(v for key, v in row.items() if key in peers)
         row["best peer / fastkmeans"] = best_peer / row["fastkmeans lloyd"]
         tiny = name.startswith("tutorial")  # no meaningful machine limit (see the notes)

@@ -32,20 +32,20 @@ def median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
-def interleaved_medians(
-    fns: dict[str, Callable[[], Any]], repeats: int
-) -> dict[str, tuple[float, Any]]:
-    """Median wall time of ``repeats`` calls of each of ``fns`` and its last result, the
-    calls taken in rounds (each function once per round), so that a slow spell of a shared
+def interleaved(
+    fns: dict[Any, Callable[[], Any]], repeats: int
+) -> dict[Any, tuple[list[float], Any]]:
+    """Wall times of ``repeats`` calls of each of ``fns`` and its last result, the calls
+    taken in rounds (each function once per round), so that a slow spell of a shared
     machine falls on every function alike rather than on whichever ran through it."""
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    out: dict[str, Any] = {}
+    times: dict[Any, list[float]] = {name: [] for name in fns}
+    out: dict[Any, Any] = {}
     for _ in range(repeats):
         for name, fn in fns.items():
             t0 = time.perf_counter()
             out[name] = fn()
             times[name].append(time.perf_counter() - t0)
-    return {name: (statistics.median(times[name]), out[name]) for name in fns}
+    return {name: (times[name], out[name]) for name in fns}
 
 
 # Not cached: these modules run both as ``benchmarks.common`` and as a script's ``common``,
