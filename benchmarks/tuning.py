@@ -31,10 +31,11 @@ from numba import njit, prange
 from fastkmeans._assign import chunk_bounds
 from fastkmeans._config import FASTMATH, TILE_ROWS
 from fastkmeans.kernels.kmeans_parallel import update_nearest
-from fastkmeans.kernels.lloyd import _transpose_tile, lloyd_direct, lloyd_gemm
+from fastkmeans.kernels.lloyd import lloyd_direct, lloyd_gemm
 from fastkmeans.kernels.partials import REFRESH
+from fastkmeans.kernels.tiles import _transpose_tile
 
-from .common import blobs
+from .common import blobs, interleaved
 
 
 @njit(parallel=True, fastmath=FASTMATH)
@@ -115,13 +116,7 @@ def _interleaved_ms(fns: dict[str, object], repeats: int = 15) -> dict[str, floa
     so that a slow spell of the shared machine hits all of them."""
     for fn in fns.values():
         fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: 1e3 * min(ts) for name, ts in times.items()}
+    return {name: 1e3 * min(ts) for name, (ts, _) in interleaved(fns, repeats).items()}
 
 
 def _pass_ms(n: int, d: int, k: int) -> dict[str, float]:

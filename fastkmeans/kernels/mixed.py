@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
+from .tiles import _transpose_tile
 
 #: float32's machine epsilon (2^-23), in float64.
 EPS32 = float(np.finfo(np.float32).eps)
@@ -40,40 +41,29 @@ def _lower_second(j, b, s, a, x):
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _centered_rows(X, mean, t0, m, tile, sq, transpose):
     """IN X (n,d) f8, mean (d,) f8, rows t0..t0+m; OUT tile: the rows minus the mean in
-    tile's dtype, as a C-ordered (d, m) view when ``transpose`` and (m, d) otherwise,
-    returned; sq[:m] their squared norms."""
+    tile's dtype, as a C-ordered (d, m) view when ``transpose`` (:func:`.tiles._transpose_tile`)
+    and (m, d) otherwise, returned; sq[:m] their squared norms (of the rounded values:
+    within the bound's 1%)."""
     d = X.shape[1]
-    rows = X[t0 : t0 + m]  # slices: indices from 0, no wrap-around checks in the loops
-    for r in range(m):
-        sq[r] = 0.0
-    if not transpose:
-        out = tile.reshape(-1)[: m * d].reshape((m, d))
+    if transpose:
+        xt = _transpose_tile(X, t0, m, mean, tile)
         for r in range(m):
-            s = 0.0
-            for f in range(d):
-                v = rows[r, f] - mean[f]
-                out[r, f] = v
-                s += v * v
-            sq[r] = s
-        return out
-    xt = tile.reshape(-1)[: d * m].reshape((d, m))
-    m8 = m // 8 * 8  # 8 rows at a time, written as 8-wide runs (as _transpose_tile)
-    for r0 in range(0, m8, 8):
-        block = rows[r0 : r0 + 8]
-        acc = sq[r0 : r0 + 8]
-        for f in range(d):
-            mu = mean[f]
-            out = xt[f, r0 : r0 + 8]
-            for r in range(8):
-                v = block[r, f] - mu
-                out[r] = v
-                acc[r] += v * v
-    for r in range(m8, m):
+            sq[r] = 0.0
+        for f in range(d):  # across rows: SIMD, on the tile while it is in cache
+            col = xt[f]
+            for r in range(m):
+                sq[r] += col[r] * col[r]
+        return xt
+    rows = X[t0 : t0 + m]  # slices: indices from 0, no wrap-around checks in the loops
+    out = tile.reshape(-1)[: m * d].reshape((m, d))
+    for r in range(m):
+        s = 0.0
         for f in range(d):
             v = rows[r, f] - mean[f]
-            xt[f, r] = v
-            sq[r] += v * v
-    return xt
+            out[r, f] = v
+            s += v * v
+        sq[r] = s
+    return out
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)

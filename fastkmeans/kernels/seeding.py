@@ -16,7 +16,8 @@ from .._config import (
     NUMBA_CACHE,
     TILE_ROWS,
 )
-from .lloyd import _transpose_tile, direct_column
+from .lloyd import direct_column
+from .tiles import _transpose_tile
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
