@@ -57,10 +57,12 @@ EXTRA_ROUNDS: int = 10
 REDUCTIONS: int = 4
 #: ... while their distance work stays within this fraction of one pass over the rows
 #: (k-means++ over c candidates costs c (2 + ln k) k d, a pass n k d). Over 8 seeds,
-#: 4 reductions against 1 ended 0.26% (± 0.12%) lower at 200,000 x 128, k = 256 (for about
-#: 0.1 s of a 2 s fit: 25 ms a reduction, 8 ms its potential), and 1.5% (± 0.8%) at
-#: 500,000 x 16, k = 64; at 200,000 x 32, k = 1024 the budget leaves one, where four took
-#: 1.1 s more for 0.09% (± 0.15%).
+#: 4 reductions against 1 ended 0.26% (± 0.12%) lower at 200,000 x 128, k = 256, and 1.5%
+#: (± 0.8%) at 500,000 x 16, k = 64; at 200,000 x 32, k = 1024 the budget leaves one, where
+#: four took 1.1 s more for 0.09% (± 0.15%). At k = 256 the four took 383 ms against 108
+#: for one (medians of 9 interleaved rounds), about 0.27 s of a 2.3 s fit: a greedy
+#: reduction runs far below the GEMM rate of a Lloyd pass, so this flop budget undercounts
+#: its time.
 REDUCTION_BUDGET: float = 0.5
 
 
