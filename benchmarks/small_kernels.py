@@ -42,7 +42,7 @@ def main() -> None:
     out = np.empty(k, np.intp)
     rows = {
         "Lloyd pass": (lambda: small.lloyd_small(X, w, C, *work),
-                       lambda: lloyd.lloyd_direct_serial(X, w, C, *work)),
+                       lambda: lloyd.lloyd_direct(X, w, C, *work)),
         "k-means++": (lambda: small.kmeans_plusplus_small(X, w, b, first_u, trial_u, out),
                       lambda: tiles_plusplus(X, w, b, first_u, trial_u, out)),
     }  # fmt: skip

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._chunks import run_chunks
 from ._cold import kernel as chosen
 from ._config import SERIAL_MAX_WORK
 from ._validation import as_float_array, bad_value, is_sparse, normalize_rows, zero_row
@@ -213,9 +214,8 @@ def assign(
     n_chunks = bounds.shape[0] - 1
     inertia, changed = np.empty(n_chunks), np.empty(n_chunks, dtype=np.intp)
     serial = small(x, centers.shape[0])
-    kernel = chosen(kernels.assign_serial if serial else kernels.assign)
-    kernel(x.data, x.indices, x.indptr, w, ct, half_sq, center_sq, bounds, labels, inertia,
-           changed)  # fmt: skip
+    run_chunks(kernels.assign, (x.data, x.indices, x.indptr, w, ct, half_sq, center_sq,
+                                bounds, labels, inertia, changed), 7, (9, 10), serial)  # fmt: skip
     if sums is not None:
         kernel = chosen(kernels.cluster_sums_serial if serial else kernels.cluster_sums)
         kernel(x.data, x.indices, x.indptr, w, labels, sums, wsums)
@@ -226,14 +226,16 @@ def assigned_sq_distances(x: CSRRows, centers: Floats, labels: Ints) -> F8:
     """Each row's squared distance to its center (float64)."""
     out = np.empty(x.shape[0])
     sq = center_sq(centers)
-    chosen(kernels.assigned_sq_distances)(x.data, x.indices, x.indptr, centers, sq, labels, out)
+    args = (x.data, x.indices, x.indptr, centers, sq, labels, out)
+    run_chunks(kernels.assigned_sq_distances, args, 2, (5, 6), small(x, 1))
     return out
 
 
 def all_distances(x: CSRRows, centers: Floats) -> F8:
     """(n, k) Euclidean distances to every center (float64)."""
     out = np.empty((x.shape[0], centers.shape[0]))
-    chosen(kernels.all_distances)(x.data, x.indices, x.indptr, centers, center_sq(centers), out)
+    args = (x.data, x.indices, x.indptr, centers, center_sq(centers), out)
+    run_chunks(kernels.all_distances, args, 2, (5,), small(x, centers.shape[0]))
     return out
 
 
@@ -278,6 +280,6 @@ def update_nearest(
     """k-means||: each row's nearest candidate so far, with the candidates ``cands``
     (numbered from ``offset``); INOUT closest, nearest; OUT chunk_pot."""
     cptr, crow, cval = by_column(cands)
-    chosen(kernels.update_nearest)(x.data, x.indices, x.indptr, x.sq, w, cptr, crow, cval,
-                                   cands.sq, offset, bounds, closest, nearest,
-                                   chunk_pot)  # fmt: skip
+    args = (x.data, x.indices, x.indptr, x.sq, w, cptr, crow, cval, cands.sq, offset, bounds,
+            closest, nearest, chunk_pot)  # fmt: skip
+    run_chunks(kernels.update_nearest, args, 10, (13,), small(x, cands.shape[0]))

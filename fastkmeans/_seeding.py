@@ -30,17 +30,13 @@ from numpy.typing import NDArray
 
 from . import _config, _csr
 from ._assign import chunk_bounds, is_small, nearest
+from ._chunks import run_chunks
 from ._cold import kernel as chosen
 from ._sources.base import BlockSource
 from ._validation import as_initial_centers, normalize_rows
 from .kernels import seeding
-from .kernels.kmeans_parallel import update_nearest, update_nearest_serial
-from .kernels.plusplus_blocks import (
-    candidate_potentials,
-    candidate_potentials_serial,
-    closest_update,
-    closest_update_serial,
-)
+from .kernels.kmeans_parallel import update_nearest
+from .kernels.plusplus_blocks import candidate_potentials, closest_update
 from .kernels.small import kmeans_plusplus_small
 
 F8 = NDArray[np.float64]
@@ -159,8 +155,8 @@ def closest_task(x: Floats, w: F8, closest: Any, offset: int, args: dict[str, An
     closest = np.empty(m) if first else closest
     bounds = _block_bounds(m, args["worker"])
     pot = np.empty(bounds.shape[0] - 1)
-    kernel = closest_update_serial if args["worker"] else closest_update
-    kernel(x, w, args["row"], bounds, first, closest, pot)
+    run_chunks(closest_update, (x, w, args["row"], bounds, first, closest, pot), 3, (6,),
+               args["worker"])  # fmt: skip
     return closest, float(pot.sum())
 
 
@@ -168,8 +164,8 @@ def candidates_task(x: Floats, w: F8, closest: Any, offset: int, args: dict[str,
     """Block function: the block's share of the potential of each candidate."""
     bounds = _block_bounds(x.shape[0], args["worker"])
     pot = np.empty((bounds.shape[0] - 1, args["rows"].shape[0]))
-    kernel = candidate_potentials_serial if args["worker"] else candidate_potentials
-    kernel(x, w, closest, args["rows"], bounds, pot)
+    run_chunks(candidate_potentials, (x, w, closest, args["rows"], bounds, pot), 4, (5,),
+               args["worker"])  # fmt: skip
     return closest, pot.sum(axis=0)
 
 
@@ -291,8 +287,8 @@ def nearest_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]
     else:
         cands = np.ascontiguousarray(cands)
         gemm = _config.use_gemm_candidates(d, cands.shape[0])
-        kernel = chosen(update_nearest_serial if args["worker"] else update_nearest)
-        kernel(x, w, cands, args["mean"], args["first"], gemm, bounds, closest, nearest, pot)
+        run_chunks(update_nearest, (x, w, cands, args["mean"], args["first"], gemm, bounds,
+                                    closest, nearest, pot), 6, (9,), args["worker"])  # fmt: skip
     counts = np.bincount(nearest, weights=w, minlength=args["first"] + cands.shape[0])
     return (closest, nearest), np.concatenate([[pot.sum()], counts])
 

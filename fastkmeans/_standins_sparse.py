@@ -66,7 +66,7 @@ def column_mean_var(data: Any, indices: Any, n: int, mean: F8, var: F8) -> None:
 def assign(data: Any, indices: Any, indptr: Any, w: F8, centers_t: Any, half_sq: Any,
            center_sq: F8, bounds: Ints, labels: Ints, inertia: F8,
            changed: Ints) -> None:  # fmt: skip
-    """Stands in for ``sparse.assign`` (and its serial twin): per chunk, the labels of the
+    """Stands in for ``sparse.assign``: per chunk, the labels of the
     nearest centers (ties to the lower one), the weighted inertia, the labels changed."""
     d, k = centers_t.shape
     ct = np.asarray(centers_t, dtype=np.float64)
@@ -207,7 +207,7 @@ def _table() -> dict[Any, Any]:
 
     pairs = {
         column_mean_var: (sparse.column_mean_var,),
-        assign: (sparse.assign, sparse.assign_serial),
+        assign: (sparse.assign,),
         cluster_sums: (sparse.cluster_sums, sparse.cluster_sums_serial),
         assigned_sq_distances: (sparse.assigned_sq_distances,),
         all_distances: (sparse.all_distances,),

@@ -9,6 +9,7 @@ import pytest
 
 from fastkmeans import _config
 from fastkmeans._assign import chunk_bounds
+from fastkmeans._chunks import run_chunks
 from fastkmeans._seeding import plusplus_kernel
 from fastkmeans.kernels import distances, lloyd, partials, small
 from tests import naive
@@ -46,10 +47,10 @@ def _run(kind: str, X, w, C, accumulate=True):
     bounds, labels, sums, wsums, stats, smean, inertia, changed = _workspace(n, k, d)
     mode = partials.SUMS if accumulate else partials.EXACT
     args = (bounds, labels, sums, wsums, stats, smean, inertia, changed, mode)
-    if kind == "direct":
+    if kind == "direct":  # the chunks split over the threads
+        run_chunks(lloyd.lloyd_direct, (X, w, C, *args), 3, (5, 6, 7, 9, 10), False)
+    elif kind == "serial":  # one call on the calling thread
         lloyd.lloyd_direct(X, w, C, *args)
-    elif kind == "serial":
-        lloyd.lloyd_direct_serial(X, w, C, *args)
     elif kind == "small":
         small.lloyd_small(X, w, C, *args)
     else:
@@ -133,9 +134,8 @@ def test_moves_update_the_partials_to_a_refresh(kind, dtype):
         if kind == "gemm":
             lloyd.lloyd_gemm(X, w, centers, mean, *work, mode)
         else:
-            (lloyd.lloyd_direct if kind == "direct" else lloyd.lloyd_direct_serial)(
-                X, w, centers, *work, mode
-            )
+            args = (X, w, centers, *work, mode)
+            run_chunks(lloyd.lloyd_direct, args, 3, (5, 6, 7, 9, 10), kind == "serial")
         return work
 
     a, b = _workspace(n, 6, d), _workspace(n, 6, d)

@@ -174,7 +174,7 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
     return inert, n_changed, n_scanned
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def hamerly_step(
     X,
     w,
@@ -204,9 +204,7 @@ def hamerly_step(
     f8, stats (n_chunks,k,2) f8; OUT inertia (n_chunks,) f8 (exact on refresh, else 0),
     changed (n_chunks,) intp, scanned (n_chunks,) intp (rows whose distances were all
     computed). Chunk c writes only its own slots. BLAS must run single-threaded."""
-    for c in prange(bounds.shape[0] - 1):
-        # Outputs are arguments of their own: Numba (0.68) loses the stores of a prange loop
-        # into arrays unpacked from a tuple argument.
+    for c in range(bounds.shape[0] - 1):  # a chunk kernel: see fastkmeans._chunks
         done = _hamerly_chunk(
             X,
             w,
@@ -225,6 +223,5 @@ def hamerly_step(
         inertia[c], changed[c], scanned[c] = done
 
 
-#: On the calling thread: Dask workers; the half gaps of few centers.
-hamerly_step_serial = serial_twin(hamerly_step)
+#: On the calling thread: the half gaps of few centers.
 center_half_gaps_serial = serial_twin(center_half_gaps)

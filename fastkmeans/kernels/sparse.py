@@ -116,7 +116,7 @@ def _assign_rows(data, indices, indptr, w, centers_t, half_sq, center_sq, lo, hi
     return s, moved
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def assign(data, indices, indptr, w, centers_t, half_sq, center_sq, bounds, labels, inertia,
            changed):  # fmt: skip
     """IN data, indices, indptr (n+1,): the rows; w (n,) f8, centers_t (d,k) the centers
@@ -124,8 +124,8 @@ def assign(data, indices, indptr, w, centers_t, half_sq, center_sq, bounds, labe
     ||c||^2, bounds (n_chunks+1,); INOUT labels (n,) intp; OUT inertia (n_chunks,) f8,
     changed (n_chunks,) intp: per chunk, the weighted inertia and the labels changed."""
     k = centers_t.shape[1]
-    for c in prange(bounds.shape[0] - 1):
-        dots = np.empty(k, dtype=centers_t.dtype)
+    dots = np.empty(k, dtype=centers_t.dtype)
+    for c in range(bounds.shape[0] - 1):  # a chunk kernel: see fastkmeans._chunks
         inertia[c], changed[c] = _assign_rows(data, indices, indptr, w, centers_t, half_sq,
                                               center_sq, bounds[c], bounds[c + 1], labels,
                                               dots)  # fmt: skip
@@ -168,20 +168,22 @@ def cluster_sums(data, indices, indptr, w, labels, sums, wsums):
         wsums[j] = ws
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def assigned_sq_distances(data, indices, indptr, centers, center_sq, labels, out):
     """IN the rows, centers (k,d), center_sq (k,) f8, labels (n,); OUT out (n,) f8:
-    ||x_i - c_label_i||^2 from differences in float64."""
-    for i in prange(out.shape[0]):
+    ||x_i - c_label_i||^2 from differences in float64. A chunk kernel of one row per
+    chunk, ``indptr`` its bounds (see fastkmeans._chunks)."""
+    for i in range(out.shape[0]):
         out[i] = _sq_dist(data, indices, indptr[i], indptr[i + 1], centers, labels[i],
                           center_sq)  # fmt: skip
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def all_distances(data, indices, indptr, centers, center_sq, out):
     """IN the rows, centers (k,d), center_sq (k,) f8; OUT out (n,k) f8: Euclidean distances
-    from differences in float64."""
-    for i in prange(out.shape[0]):
+    from differences in float64. A chunk kernel of one row per chunk, ``indptr`` its
+    bounds (see fastkmeans._chunks)."""
+    for i in range(out.shape[0]):
         for j in range(centers.shape[0]):
             out[i, j] = np.sqrt(_sq_dist(data, indices, indptr[i], indptr[i + 1], centers, j,
                                          center_sq))  # fmt: skip
@@ -336,7 +338,7 @@ def _nearest_chunk(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offs
     return pot
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def update_nearest(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offset, bounds,
                    closest, nearest, chunk_pot):  # fmt: skip
     """k-means||: IN the rows, sq (n,) f8, w (n,) f8; the m new candidates held by column,
@@ -344,14 +346,13 @@ def update_nearest(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offs
     cand_sq (m,) f8, offset (the number of earlier candidates), bounds; INOUT closest (n,)
     f8, nearest (n,) intp (ties keep the earlier candidate); OUT chunk_pot (n_chunks,) f8.
     Dot products go through the candidates' columns: work nnz(x) x candidates per column."""
-    for c in prange(bounds.shape[0] - 1):
+    for c in range(bounds.shape[0] - 1):  # a chunk kernel: see fastkmeans._chunks
         chunk_pot[c] = _nearest_chunk(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq,
                                       offset, bounds[c], bounds[c + 1], closest,
                                       nearest)  # fmt: skip
 
 
 #: On the calling thread, for small data (no thread start-up, no waiting on a busy core).
-assign_serial = serial_twin(assign)
 cluster_sums_serial = serial_twin(cluster_sums)
 kmeans_plusplus_serial = serial_twin(kmeans_plusplus)
 minibatch_update_serial = serial_twin(minibatch_update)
