@@ -36,7 +36,6 @@ from ._constrained import assign_sizes
 from .kernels.distances import assigned_sq_distances
 from .kernels.hamerly import (
     center_half_gaps,
-    center_half_gaps_serial,
     hamerly_step,
 )
 from .kernels.lloyd import (
@@ -217,7 +216,7 @@ class Planner:
         move = np.zeros(self.k) if first else np.sqrt(((c64 - self.bounded_by) ** 2).sum(axis=1))
         half_gaps = np.empty(self.k)
         small = is_small(self.k, centers.shape[1], self.k)  # k x k distances
-        (center_half_gaps_serial if small else center_half_gaps)(centers, half_gaps)
+        run_chunks(center_half_gaps, (centers, np.arange(self.k + 1), half_gaps), 1, (), small)
         if self.gemm:
             centered = np.empty_like(centers)
             half_norms = np.empty(self.k, dtype=centers.dtype)

@@ -29,7 +29,6 @@ from ._chunks import run_chunks, run_rows
 from .errors import warn
 from .kernels.constrained import (
     fill_arcs,
-    fill_arcs_serial,
     flow_start,
     label_totals,
     price_labels,
@@ -159,7 +158,8 @@ def solve(cost: F8, size_min: int, size_max: int, prices: F8, serial: bool) -> N
     excess = int(flows[2][flows[2] > 0].sum())
     if excess:
         if excess >= k:  # paths from most clusters: fill every arc now, in parallel
-            (fill_arcs_serial if serial else fill_arcs)(cost, order, starts, arcs)
+            args = (cost, order, starts, np.arange(k), arcs)
+            run_chunks(fill_arcs, args, 2, (3,), serial)
         transport(cost, prices, labels, flows, lists, arcs)  # fills the others on demand
     else:
         prices -= prices[k]

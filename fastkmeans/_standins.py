@@ -317,7 +317,7 @@ def update_nearest(
 
 
 def _table() -> dict[Any, Any]:
-    from .kernels import distances, kmeans_parallel, minibatch, seeding, small, stats
+    from .kernels import distances, kmeans_parallel, minibatch, small, stats
     from .kernels import lloyd as lloyd_kernels
 
     pairs = {
@@ -327,8 +327,7 @@ def _table() -> dict[Any, Any]:
         column_moments: (stats.column_moments,),
         assigned_sq_distances: (distances.assigned_sq_distances,),
         all_distances: (distances.all_distances,),
-        kmeans_plusplus: (small.kmeans_plusplus_small, seeding.kmeans_plusplus_tiles,
-                          seeding.kmeans_plusplus_rows),
+        kmeans_plusplus: (small.kmeans_plusplus_small,),
         update_nearest: (kmeans_parallel.update_nearest,),
         minibatch_assign: (minibatch.minibatch_assign,),
         minibatch_update: (minibatch.minibatch_update,),

@@ -10,7 +10,7 @@ import pytest
 from fastkmeans import _config
 from fastkmeans._assign import chunk_bounds
 from fastkmeans._chunks import run_chunks
-from fastkmeans._seeding import plusplus_kernel
+from fastkmeans._seeding import plusplus_chunks
 from fastkmeans.kernels import distances, lloyd, partials, small
 from tests import naive
 
@@ -211,7 +211,7 @@ def test_kmeans_plusplus_matches_naive(dtype, n, d):
     rng = np.random.default_rng(7)
     first_u, trial_u = float(rng.random()), rng.random((k - 1, trials))
     expected = naive_plusplus(X, w, first_u, trial_u)
-    kernels = (plusplus_kernel(d), small.kmeans_plusplus_small)
+    kernels = (plusplus_chunks, small.kmeans_plusplus_small)
     for kernel in kernels:
         out = np.empty(k, dtype=np.intp)
         kernel(X, w, chunk_bounds(n), first_u, trial_u, out)
@@ -244,7 +244,7 @@ def test_kmeans_plusplus_never_picks_zero_weight_rows():
     w[::2] = 0.0
     out = np.empty(20, dtype=np.intp)
     rng = np.random.default_rng(0)
-    plusplus_kernel(2)(X, w, chunk_bounds(300), rng.random(), rng.random((19, 4)), out)
+    plusplus_chunks(X, w, chunk_bounds(300), rng.random(), rng.random((19, 4)), out)
     assert (w[out] > 0).all()
 
 
@@ -268,11 +268,6 @@ def test_every_kernel_uses_the_shared_flags(name, kernel):
     assert cached == _config.NUMBA_CACHE, name
     assert opts.get("fastmath") == _config.FASTMATH, name
     assert opts.get("nogil") is True, name
-    has_prange = "prange(" in inspect.getsource(kernel.py_func)
-    twin_of = getattr(kernel, "twin_of", None)
-    if twin_of is None:
-        assert bool(opts.get("parallel", False)) == has_prange, name
-    else:  # a serial twin: the parallel kernel's own body, compiled without parallel
-        assert not opts.get("parallel", False) and twin_of.targetoptions.get("parallel"), name
-        assert kernel.py_func.__code__ is twin_of.py_func.__code__, name
-        assert kernel.py_func.__qualname__ == twin_of.py_func.__qualname__ + "_serial", name
+    # No parallel kernels: chunk kernels run on the threads of fastkmeans._chunks.
+    assert "prange(" not in inspect.getsource(kernel.py_func), name
+    assert not opts.get("parallel", False), name

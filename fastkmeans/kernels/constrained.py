@@ -27,13 +27,12 @@ write disjoint slots).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE
 from .distances import sq_dist_f64
 from .flow_arcs import fill, move, refill
 from .partials import _tile_total
-from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -77,21 +76,19 @@ def label_totals(X, w, centers, labels, bounds, sums, wsums, inertia, accumulate
         )
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def fill_arcs(cost, order, starts, arcs):
-    """IN cost (n,k) f8, the points by cluster ``order[starts[a]:starts[a+1]]``; INOUT
-    arcs: every arc filled from its cluster's members. Cluster a writes only a's arcs."""
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def fill_arcs(cost, order, starts, clusters, arcs):
+    """IN cost (n,k) f8, the points by cluster ``order[starts[a]:starts[a+1]]``, clusters
+    (the chunk's) the cluster numbers; INOUT arcs: every arc filled from its cluster's
+    members. Cluster a writes only a's arcs: a chunk kernel whose chunks are the clusters,
+    ``starts`` their bounds (see fastkmeans._chunks)."""
     k = cost.shape[1]
-    for a in prange(k):
-        targets = np.empty(k - 1, dtype=np.intp)
+    targets = np.empty(k - 1, dtype=np.intp)
+    for c in range(starts.shape[0] - 1):
+        a = clusters[c]
         for b in range(k - 1):
             targets[b] = b if b < a else b + 1
-        # intp: prange gives a uint64 here, the serial twin an int64 (two compiles of fill)
-        fill(cost, order[starts[a] : starts[a + 1]], arcs, np.intp(a), targets)
-
-
-#: On the calling thread (small data).
-fill_arcs_serial = serial_twin(fill_arcs)
+        fill(cost, order[starts[c] : starts[c + 1]], arcs, a, targets)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)

@@ -23,13 +23,12 @@ centroids are Lloyd's to float64 rounding of the moves (bitwise after a refresh)
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
 from .lloyd import direct_column
 from .partials import clear_partials, refresh_tile, relabel
-from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -38,21 +37,23 @@ def _dist(X, centers, i, j):
     return np.sqrt(sq_dist_f64(X, i, centers, j))
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def center_half_gaps(centers, out):
-    """IN centers (k,d); OUT out (k,) f8: half the distance from each center to its nearest
-    other center (inf when k == 1)."""
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def center_half_gaps(centers, bounds, out):
+    """IN centers (k,d), bounds (n_chunks+1,) runs of centers; OUT out (k,) f8: half the
+    distance from each center to its nearest other center (inf when k == 1). A chunk
+    kernel whose chunks are runs of centers (see fastkmeans._chunks)."""
     k, d = centers.shape
-    for j in prange(k):
-        best = np.inf
-        for m in range(k):
-            if m != j:
-                s = 0.0
-                for f in range(d):
-                    t = np.float64(centers[j, f]) - np.float64(centers[m, f])
-                    s += t * t
-                best = min(best, s)
-        out[j] = 0.5 * np.sqrt(best)
+    for c in range(bounds.shape[0] - 1):
+        for j in range(bounds[c], bounds[c + 1]):
+            best = np.inf
+            for m in range(k):
+                if m != j:
+                    s = 0.0
+                    for f in range(d):
+                        t = np.float64(centers[j, f]) - np.float64(centers[m, f])
+                        s += t * t
+                    best = min(best, s)
+            out[j] = 0.5 * np.sqrt(best)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -221,7 +222,3 @@ def hamerly_step(
             stats[c],
         )
         inertia[c], changed[c], scanned[c] = done
-
-
-#: On the calling thread: the half gaps of few centers.
-center_half_gaps_serial = serial_twin(center_half_gaps)

@@ -1,9 +1,9 @@
 """k-means|| (Bahmani et al.): distances to the nearest candidate, one pass per round.
 
 One pass over fixed row chunks; chunk ``c`` owns its rows of ``closest`` and ``nearest``
-and its slot of ``chunk_pot``, so results do not depend on the thread count; :func:`fastkmeans._chunks.run_chunks`
-splits the chunks over the threads, or calls it once on the calling thread (Dask workers,
-small data).
+and its slot of ``chunk_pot``, so results do not depend on the thread count;
+:func:`fastkmeans._chunks.run_chunks` splits the chunks over the threads, or calls it once
+on the calling thread (Dask workers, small data).
 """
 
 from __future__ import annotations
