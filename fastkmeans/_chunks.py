@@ -11,9 +11,9 @@ count.
 
 Why not ``prange``: a Numba parallel kernel compiles its loop body once more as a gufunc and
 its whole call tree is optimised again with it, a few seconds per kernel and dtype, and the
-serial path (small data, Dask workers) needed a twin compiled from the same body. A hand-off
-to a waiting thread costs some tens of microseconds, against about ten for a Numba parallel
-region; the kernels run here take milliseconds per call.
+serial path (small data, Dask workers) needed a twin compiled from the same body. The
+threads spin briefly before they sleep (:mod:`.kernels.spin`), as OpenMP's do, so that a
+hand-off between the passes of one step does not wait on the scheduler.
 """
 
 from __future__ import annotations
@@ -24,25 +24,39 @@ from collections.abc import Sequence
 from typing import Any
 
 import numba
+import numpy as np
 
 from ._cold import kernel as chosen
+from .kernels.spin import wait_change
+
+#: Reads of a counter a thread spins on before it sleeps on its lock (some 0.1 ms).
+SPINS: int = 20_000
 
 
 class _Worker:
-    """One daemon thread that runs a job when ``go`` is released and releases ``done``."""
+    """One daemon thread that runs a job when ``go`` is released and releases ``done``.
+
+    Both sides first spin on a counter (:func:`.kernels.spin.wait_change`, GIL released)
+    and sleep on the lock only when it does not move for ``SPINS`` reads: the caller bumps
+    ``posted`` after each job it posts, the thread bumps ``finished`` after each it ends."""
 
     def __init__(self) -> None:
         self.go = threading.Lock()
         self.go.acquire()
         self.done = threading.Lock()
         self.done.acquire()
+        self.posted = np.zeros(1, dtype=np.int64)
+        self.finished = np.zeros(1, dtype=np.int64)
         self.job: tuple[Any, Sequence[Any]] | None = None
         self.error: BaseException | None = None
         threading.Thread(target=self._loop, name="fastkmeans-chunks", daemon=True).start()
 
     def _loop(self) -> None:
+        seen = 0
         while True:
+            wait_change(self.posted, seen, SPINS)
             self.go.acquire()
+            seen += 1
             assert self.job is not None
             fn, args = self.job
             self.job = None
@@ -51,12 +65,15 @@ class _Worker:
             except BaseException as exc:  # re-raised on the calling thread
                 self.error = exc
             self.done.release()
+            self.finished[0] += 1
 
     def start(self, fn: Any, args: Sequence[Any]) -> None:
         self.job = (fn, args)
         self.go.release()
+        self.posted[0] += 1
 
     def wait(self) -> BaseException | None:
+        wait_change(self.finished, self.posted[0] - 1, SPINS)
         self.done.acquire()
         error, self.error = self.error, None
         return error

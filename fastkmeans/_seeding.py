@@ -146,18 +146,17 @@ def plusplus_chunks(
     recomputed; from it on rows are read as they lie and the distances kept (n x L)."""
     n, d = X.shape
     n_chunks, n_trials = bounds.shape[0] - 1, trial_u.shape[1]
-    closest, chunk_pot = np.empty(n), np.empty(n_chunks)
+    closest, chunk_pot = np.full(n, np.inf), np.empty(n_chunks)
     candidates = np.empty(n_trials, dtype=np.intp)
     cand_pot = np.empty((n_chunks, n_trials))
     tiles = d < _config.SEED_TILES_BELOW_FEATURES
     dstore = None if tiles else np.empty((n, n_trials), dtype=X.dtype)
 
-    def take(row: int, first: bool) -> None:
-        args = (X, w, X[row], bounds, first, closest, chunk_pot)
-        run_chunks(closest_update, args, 3, (6,), False)
+    def take(row: int) -> None:
+        run_chunks(seeding.take_row, (X, w, bounds, row, closest, chunk_pot), 2, (5,), False)
 
     out[0] = seeding.first_center(w, bounds, first_u, chunk_pot)
-    take(out[0], True)
+    take(out[0])
     for step in range(1, out.shape[0]):
         if not seeding.draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1],
                                        candidates):  # fmt: skip
@@ -173,7 +172,7 @@ def plusplus_chunks(
         best = seeding.best_candidate(cand_pot, candidates)
         out[step] = candidates[best]
         if tiles:
-            take(out[step], False)
+            take(out[step])
         else:
             args = (w, closest, dstore, bounds, best, chunk_pot)
             run_chunks(seeding.take_stored, args, 3, (5,), False)

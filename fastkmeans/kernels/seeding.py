@@ -169,8 +169,8 @@ def _candidate_tiles(X, w, closest, lo, hi, cand, pot):
 
     For few features: rows go in transposed tiles, shared by the L candidates, so that
     every inner loop runs across rows (SIMD). Nothing per row is stored: the winner's
-    distances are recomputed by :func:`.plusplus_blocks.closest_update` (storing n x L
-    distances costs more memory traffic than recomputing one candidate's)."""
+    distances are recomputed by :func:`take_row` (storing n x L distances costs
+     more memory traffic than recomputing one candidate's)."""
     n_trials, d = cand.shape
     zero = np.zeros(d, dtype=X.dtype)
     tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
@@ -253,6 +253,23 @@ def stored_potentials(X, w, closest, bounds, cand, dstore, cand_pot):
     :func:`take_stored`."""
     for c in range(bounds.shape[0] - 1):
         _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], cand, dstore, cand_pot[c])
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def take_row(X, w, bounds, row, closest, chunk_pot):
+    """IN X (n,d), w (n,) f8, bounds, row the chosen center's row; INOUT closest (n,) f8
+    (its minimum with the squared distances to the row: start from inf for the first
+    center); OUT chunk_pot (n_chunks,) f8 the chunks' new potentials. The distances are
+    summed as :func:`_sq_dist_rows` sums them, which may differ from the tile sums that
+    weighed the candidate in the last bits: harmless, since only the draw of later centers
+    depends on them. A chunk kernel."""
+    for c in range(bounds.shape[0] - 1):
+        s = 0.0
+        for i in range(bounds[c], bounds[c + 1]):
+            v = min(closest[i], _sq_dist_rows(X, i, row))
+            closest[i] = v
+            s += w[i] * v
+        chunk_pot[c] = s
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
