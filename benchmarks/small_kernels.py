@@ -12,9 +12,9 @@ import numpy as np
 
 import fastkmeans as fk
 from fastkmeans._assign import chunk_bounds
-from fastkmeans._seeding import plusplus_chunks
-from fastkmeans.kernels import lloyd, small
+from fastkmeans.kernels import lloyd, seeding, small
 from fastkmeans.kernels.partials import SUMS
+from fastkmeans.kernels.twins import serial_twin
 
 CALLS = 3000
 
@@ -28,6 +28,7 @@ def _per_call(fn) -> float:
 
 
 def main() -> None:
+    tiles_plusplus = serial_twin(seeding.kmeans_plusplus_tiles)  # the former small path
     X = fk.datasets.make_tutorial_data(seed=0).astype(np.float32)
     n, k = X.shape[0], 3
     w, b = np.ones(n), chunk_bounds(n)
@@ -41,9 +42,9 @@ def main() -> None:
     out = np.empty(k, np.intp)
     rows = {
         "Lloyd pass": (lambda: small.lloyd_small(X, w, C, *work),
-                       lambda: lloyd.lloyd_direct(X, w, C, *work)),
+                       lambda: lloyd.lloyd_direct_serial(X, w, C, *work)),
         "k-means++": (lambda: small.kmeans_plusplus_small(X, w, b, first_u, trial_u, out),
-                      lambda: plusplus_chunks(X, w, b, first_u, trial_u, out)),
+                      lambda: tiles_plusplus(X, w, b, first_u, trial_u, out)),
     }  # fmt: skip
     for name, (row_loop, tiled) in rows.items():
         a, t = _per_call(row_loop), _per_call(tiled)

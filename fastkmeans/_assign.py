@@ -8,7 +8,7 @@ Every kind of data runs the same two pieces:
   depends on the centers only, computed once per iteration;
 * :func:`assign_block` runs a plan on one block of rows with that block's
   :class:`RowState` (labels and, for the bounded algorithms, the bounds), in this process
-  split over the threads or, on a Dask worker, on the calling thread, and returns one packed
+  with parallel kernels or on a Dask worker with their serial twins, and returns one packed
   float64 vector ``[sums (k*d), weight sums (k), inertia, labels changed]`` that blocks add
   up with ``+``.
 
@@ -30,23 +30,26 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _config, _csr
-from ._chunks import run_chunks, run_rows
 from ._cold import kernel as chosen
 from ._constrained import assign_sizes
-from .kernels.distances import assigned_sq_distances
+from .kernels.distances import assigned_sq_distances, assigned_sq_distances_serial
 from .kernels.hamerly import (
     center_half_gaps,
+    center_half_gaps_serial,
     hamerly_step,
+    hamerly_step_serial,
 )
 from .kernels.lloyd import (
     center_on,
     lloyd_direct,
+    lloyd_direct_serial,
     lloyd_gemm,
+    lloyd_gemm_serial,
     reduce_chunks,
 )
 from .kernels.partials import EXACT, MOVES, REFRESH, SUMS
 from .kernels.small import lloyd_small
-from .kernels.yinyang import yinyang_step
+from .kernels.yinyang import yinyang_step, yinyang_step_serial
 
 F8 = NDArray[np.float64]
 Floats = NDArray[np.floating]
@@ -216,7 +219,7 @@ class Planner:
         move = np.zeros(self.k) if first else np.sqrt(((c64 - self.bounded_by) ** 2).sum(axis=1))
         half_gaps = np.empty(self.k)
         small = is_small(self.k, centers.shape[1], self.k)  # k x k distances
-        run_chunks(center_half_gaps, (centers, np.arange(self.k + 1), half_gaps), 1, (), small)
+        (center_half_gaps_serial if small else center_half_gaps)(centers, half_gaps)
         if self.gemm:
             centered = np.empty_like(centers)
             half_norms = np.empty(self.k, dtype=centers.dtype)
@@ -341,8 +344,8 @@ def assign_block(
 ) -> tuple[RowState, F8]:
     """Run ``plan`` on the rows ``X`` (weights ``w``) and their ``state`` (INOUT).
 
-    ``worker``: on a Dask worker: the calling thread and one chunk for the whole block (no
-    threads of our own in the worker). Otherwise the block's rows go in the fixed chunks of
+    ``worker``: on a Dask worker: serial twins and one chunk for the whole block (no
+    Numba thread pool in the worker). Otherwise the block's rows go in the fixed chunks of
     :func:`chunk_bounds`, in parallel unless the block is small; results do not depend on
     the thread count either way. Returns the state and the packed partial sums (with
     ``accumulate`` off: the inertia, the changed count and the weight per cluster only).
@@ -364,13 +367,12 @@ def assign_block(
                 sums, wsums, stats = state.partials_for(plan, bounds.shape[0] - 1)
                 mode, smean = (REFRESH if plan.exact else MOVES), plan.stat_mean
         args = (bounds, state.labels, sums, wsums, stats, smean, inertia, changed, mode)
-        if plan.gemm:  # bounds at 4, then sums, wsums, stats, inertia, changed per chunk
-            run_chunks(lloyd_gemm, (X, w, centers, plan.mean, *args), 4, (6, 7, 8, 10, 11),
-                       serial)  # fmt: skip
+        if plan.gemm:
+            chosen(lloyd_gemm_serial if serial else lloyd_gemm)(X, w, centers, plan.mean, *args)
         elif is_small(m, d, k):
             chosen(lloyd_small)(X, w, centers, *args)  # compiles in a fraction of the tiled one
         else:
-            run_chunks(lloyd_direct, (X, w, centers, *args), 3, (5, 6, 7, 9, 10), serial)
+            chosen(lloyd_direct_serial if serial else lloyd_direct)(X, w, centers, *args)
         state.scanned = m
     elif plan.kind == "constrained":
         assert plan.sizes is not None
@@ -380,10 +382,12 @@ def assign_block(
         state.scanned = m
     else:
         sums, wsums, stats = state.bounds_for(plan, bounds.shape[0] - 1)
-        kernel = hamerly_step if plan.kind == "hamerly" else yinyang_step
-        args = (X, w, centers, plan.scan, plan.bound, bounds, state.labels, state.upper,
-                state.lower, sums, wsums, stats, inertia, changed, scanned)  # fmt: skip
-        run_chunks(kernel, args, 5, (9, 10, 11, 12, 13, 14), serial)
+        if plan.kind == "hamerly":
+            kernel = hamerly_step_serial if serial else hamerly_step
+        else:
+            kernel = yinyang_step_serial if serial else yinyang_step
+        kernel(X, w, centers, plan.scan, plan.bound, bounds, state.labels, state.upper,
+               state.lower, sums, wsums, stats, inertia, changed, scanned)  # fmt: skip
         state.scanned = int(scanned.sum())
     packed = np.zeros(packed_size(k, d))
     if plan.accumulate:
@@ -452,7 +456,8 @@ def farthest_block(
         dist = _csr.assigned_sq_distances(X, centers, state.labels)
     else:
         dist = np.empty(X.shape[0])
-        run_rows(assigned_sq_distances, (X, centers, state.labels, dist), (0, 2, 3), worker)
+        kernel = assigned_sq_distances_serial if worker else assigned_sq_distances
+        chosen(kernel)(X, centers, state.labels, dist)
     dist[w <= 0] = -1.0
     rows = np.arange(X.shape[0], dtype=np.intp)
     top = farthest_order(dist, rows, min(m, X.shape[0]))

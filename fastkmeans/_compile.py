@@ -27,7 +27,7 @@ MESSAGE = "compiling kernels (first run only) ..."
 
 def kernel_dispatchers(inlined: bool = False) -> dict[str, Any]:
     """Every kernel of :mod:`fastkmeans.kernels` that compiles on its own, by qualified
-    name (``"lloyd.lloyd_direct"``). Functions inlined into their callers
+    name (``"lloyd.lloyd_direct_serial"``). Functions inlined into their callers
     (``inline="always"``) never compile alone and are left out unless ``inlined``."""
     import fastkmeans.kernels as package
 

@@ -25,14 +25,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._chunks import run_chunks, run_rows
 from .errors import warn
 from .kernels.constrained import (
     fill_arcs,
+    fill_arcs_serial,
     flow_start,
     label_totals,
+    label_totals_serial,
     price_labels,
+    price_labels_serial,
     sq_costs,
+    sq_costs_serial,
     transport,
 )
 
@@ -121,7 +124,7 @@ def heap_capacity(n: int, k: int) -> int:
 
 def _labels(cost: F8, prices: F8, serial: bool) -> NDArray[np.intp]:
     labels = np.empty(cost.shape[0], dtype=np.intp)
-    run_rows(price_labels, (cost, prices, labels), (0, 2), serial)
+    (price_labels_serial if serial else price_labels)(cost, prices, labels)
     return labels
 
 
@@ -158,8 +161,7 @@ def solve(cost: F8, size_min: int, size_max: int, prices: F8, serial: bool) -> N
     excess = int(flows[2][flows[2] > 0].sum())
     if excess:
         if excess >= k:  # paths from most clusters: fill every arc now, in parallel
-            args = (cost, order, starts, np.arange(k), arcs)
-            run_chunks(fill_arcs, args, 2, (3,), serial)
+            (fill_arcs_serial if serial else fill_arcs)(cost, order, starts, arcs)
         transport(cost, prices, labels, flows, lists, arcs)  # fills the others on demand
     else:
         prices -= prices[k]
@@ -184,7 +186,7 @@ def assign_sizes(
     n, k = X.shape[0], centers.shape[0]
     serial = serial or n * k <= SERIAL_MAX_COSTS
     cost = np.empty((n, k))
-    run_rows(sq_costs, (X, centers, cost), (0, 2), serial)
+    (sq_costs_serial if serial else sq_costs)(X, centers, cost)
     if getattr(state, "prices", None) is None:
         state.prices = np.zeros(k + 1)
     labels = solve(cost, sizes[0], sizes[1], state.prices, serial)
@@ -192,6 +194,7 @@ def assign_sizes(
     changed = int(np.count_nonzero(labels != state.labels))
     state.labels = labels
     sums, wsums, inertia = totals
-    args = (X, w, centers, labels, bounds, sums, wsums, inertia, accumulate)
-    run_chunks(label_totals, args, 4, (5, 6, 7), serial)
+    (label_totals_serial if serial else label_totals)(
+        X, w, centers, labels, bounds, sums, wsums, inertia, accumulate
+    )
     return changed

@@ -16,12 +16,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._chunks import run_chunks, run_rows
-from ._cold import active
 from ._cold import kernel as chosen
 from ._config import SERIAL_MAX_WORK
 from ._validation import as_float_array, bad_value, is_sparse, normalize_rows, zero_row
-from .kernels import seeding
 from .kernels import sparse as kernels
 
 F8 = NDArray[np.float64]
@@ -216,12 +213,12 @@ def assign(
     n_chunks = bounds.shape[0] - 1
     inertia, changed = np.empty(n_chunks), np.empty(n_chunks, dtype=np.intp)
     serial = small(x, centers.shape[0])
-    run_chunks(kernels.assign, (x.data, x.indices, x.indptr, w, ct, half_sq, center_sq,
-                                bounds, labels, inertia, changed), 7, (9, 10), serial)  # fmt: skip
+    kernel = chosen(kernels.assign_serial if serial else kernels.assign)
+    kernel(x.data, x.indices, x.indptr, w, ct, half_sq, center_sq, bounds, labels, inertia,
+           changed)  # fmt: skip
     if sums is not None:
-        order, starts = chosen(kernels.by_cluster)(labels, centers.shape[0])
-        args = (x.data, x.indices, x.indptr, w, order, starts, sums, wsums)
-        run_chunks(kernels.cluster_sums, args, 5, (6, 7), serial)  # the clusters split
+        kernel = chosen(kernels.cluster_sums_serial if serial else kernels.cluster_sums)
+        kernel(x.data, x.indices, x.indptr, w, labels, sums, wsums)
     return float(inertia.sum()), int(changed.sum())
 
 
@@ -229,16 +226,14 @@ def assigned_sq_distances(x: CSRRows, centers: Floats, labels: Ints) -> F8:
     """Each row's squared distance to its center (float64)."""
     out = np.empty(x.shape[0])
     sq = center_sq(centers)
-    args = (x.data, x.indices, x.indptr, centers, sq, labels, out)
-    run_chunks(kernels.assigned_sq_distances, args, 2, (5, 6), small(x, 1))
+    chosen(kernels.assigned_sq_distances)(x.data, x.indices, x.indptr, centers, sq, labels, out)
     return out
 
 
 def all_distances(x: CSRRows, centers: Floats) -> F8:
     """(n, k) Euclidean distances to every center (float64)."""
     out = np.empty((x.shape[0], centers.shape[0]))
-    args = (x.data, x.indices, x.indptr, centers, center_sq(centers), out)
-    run_chunks(kernels.all_distances, args, 2, (5,), small(x, centers.shape[0]))
+    chosen(kernels.all_distances)(x.data, x.indices, x.indptr, centers, center_sq(centers), out)
     return out
 
 
@@ -250,9 +245,8 @@ def minibatch_step(
     the update, sum of squared center moves), as the dense step does."""
     inertia, _ = assign(x, w, centers, labels, bounds, None, None)
     shifts = np.empty(centers.shape[0])
-    order, starts = chosen(kernels.by_cluster)(labels, centers.shape[0])
-    args = (x.data, x.indices, x.indptr, w, order, starts, centers, counts, new_centers, shifts)
-    run_chunks(kernels.minibatch_update, args, 5, (6, 7, 8, 9), small(x, 1))  # centers split
+    kernel = chosen(kernels.minibatch_update_serial if small(x, 1) else kernels.minibatch_update)
+    kernel(x.data, x.indices, x.indptr, w, centers, labels, counts, new_centers, shifts)
     return inertia, float(shifts.sum())
 
 
@@ -268,43 +262,13 @@ def by_column(x: CSRRows) -> tuple[Ints, Ints, F8]:
 def kmeans_plusplus(
     x: CSRRows, w: F8, bounds: Ints, first_u: float, trial_u: F8, out: Ints
 ) -> None:
-    """Greedy k-means++ on sparse rows (OUT ``out``, the rows chosen), with the draws of
-    the dense :func:`fastkmeans._seeding.plusplus_chunks`: each step's candidates' distances
-    to every row come from the columns of their own few entries, not from a pass over all
-    of X. Holds a copy of the rows by column while it runs (nnz x 16 bytes) and the L
-    candidates' distances (L x n float64)."""
+    """Greedy k-means++ on sparse rows (OUT ``out``, the rows chosen); holds a copy of the
+    rows by column while it runs (nnz x 16 bytes)."""
     cptr, crow, cval = by_column(x)
-    rows = (x.data, x.indices, x.indptr, cptr, crow, cval, x.sq)
-    if active():  # a first run on the NumPy stand-ins
-        from ._standins_sparse import kmeans_plusplus as numpy_plusplus
-
-        numpy_plusplus(*rows, w, bounds, first_u, trial_u, out)
-        return
-    n, n_trials = x.shape[0], trial_u.shape[1]
-    serial = n * n_trials <= SERIAL_MAX_WORK  # a step reads L x n numbers
-    closest, chunk_pot = np.full(n, np.inf), np.empty(bounds.shape[0] - 1)
-    dist = np.empty((n_trials, n))
-    candidates = np.empty(n_trials, dtype=np.intp)
-    cand_pot = np.empty((chunk_pot.shape[0], n_trials))
-
-    def take(t: int) -> None:  # closest <- min(closest, dist[t]), and the chunks' potentials
-        run_chunks(kernels.take_distances, (w, dist[t], bounds, closest, chunk_pot), 2, (4,),
-                   serial)  # fmt: skip
-
-    out[0] = seeding.first_center(w, bounds, first_u, chunk_pot)
-    kernels.candidate_distances(*rows, out[:1], dist[:1])
-    take(0)
-    for step in range(1, out.shape[0]):
-        if not seeding.draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1],
-                                       candidates):  # fmt: skip
-            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
-            continue
-        run_rows(kernels.candidate_distances, (*rows, candidates, dist), (7, 8), serial)
-        run_chunks(kernels.candidate_potentials, (w, closest, dist, bounds, cand_pot), 3, (4,),
-                   serial)  # fmt: skip
-        best = seeding.best_candidate(cand_pot, candidates)
-        out[step] = candidates[best]
-        take(best)
+    serial = x.shape[0] * trial_u.shape[1] <= SERIAL_MAX_WORK  # a step reads L x n numbers
+    kernel = chosen(kernels.kmeans_plusplus_serial if serial else kernels.kmeans_plusplus)
+    kernel(x.data, x.indices, x.indptr, cptr, crow, cval, x.sq, w, bounds, first_u, trial_u,
+           out)  # fmt: skip
 
 
 def update_nearest(
@@ -314,6 +278,6 @@ def update_nearest(
     """k-means||: each row's nearest candidate so far, with the candidates ``cands``
     (numbered from ``offset``); INOUT closest, nearest; OUT chunk_pot."""
     cptr, crow, cval = by_column(cands)
-    args = (x.data, x.indices, x.indptr, x.sq, w, cptr, crow, cval, cands.sq, offset, bounds,
-            closest, nearest, chunk_pot)  # fmt: skip
-    run_chunks(kernels.update_nearest, args, 10, (13,), small(x, cands.shape[0]))
+    chosen(kernels.update_nearest)(x.data, x.indices, x.indptr, x.sq, w, cptr, crow, cval,
+                                   cands.sq, offset, bounds, closest, nearest,
+                                   chunk_pot)  # fmt: skip

@@ -20,7 +20,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _config, _csr
 from ._assign import Planner, is_small, nearest
-from ._chunks import run_chunks
 from ._cold import first_run
 from ._cold import kernel as chosen
 from ._lloyd import RunResult
@@ -34,7 +33,7 @@ from ._validation import (
     normalize_rows,
 )
 from .errors import warn
-from .kernels.minibatch import minibatch_assign, minibatch_update
+from .kernels.minibatch import minibatch_step, minibatch_step_serial
 
 F8 = NDArray[np.float64]
 Floats = NDArray[np.floating]
@@ -75,11 +74,10 @@ class Stepper:
         if isinstance(Xb, _csr.CSRRows):
             return _csr.minibatch_step(Xb, wb, centers, self.bounds, self.labels, counts,
                                        new_centers)  # fmt: skip
+        kernel = chosen(minibatch_step_serial if self.serial else minibatch_step)
         sums, wsums, chunk_inertia = self.workspaces()
-        args = (Xb, wb, centers, self.bounds, self.gemm, self.labels, sums, wsums, chunk_inertia)
-        run_chunks(minibatch_assign, args, 3, (6, 7, 8), self.serial)
-        inertia, shift = chosen(minibatch_update)(centers, sums, wsums, chunk_inertia, counts,
-                                                  new_centers)  # fmt: skip
+        inertia, shift = kernel(Xb, wb, centers, self.bounds, self.gemm, self.labels, sums,
+                                wsums, chunk_inertia, counts, new_centers)  # fmt: skip
         return float(inertia), float(shift)
 
 

@@ -19,12 +19,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._assign import Planner
-from ._chunks import run_chunks
 from ._csr import as_dense
 from ._lloyd import RunResult
 from ._sources.base import BlockSource
 from .errors import warn
-from .kernels.optimal1d import best_splits, first_level, half_tasks, next_level
+from .kernels.optimal1d import optimal_boundaries
 
 F8 = NDArray[np.float64]
 
@@ -48,27 +47,6 @@ def check_optimal(params: Any, source: BlockSource) -> None:
             "centers given as init are not used",
             UserWarning,
         )
-
-
-def optimal_boundaries(v: F8, w: F8, k: int, starts: NDArray[np.intp]) -> None:
-    """IN v (u,) f8 distinct values in increasing order, w (u,) f8 their weights (> 0),
-    1 <= k <= u; OUT starts (k+1,) intp: cluster j holds the values starts[j]..starts[j+1]-1
-    of an optimal clustering (ties: the split with the fewest values on the left).
-
-    Hirschberg's recursion, breadth first (:mod:`.kernels.optimal1d`): the sub-problems of
-    one level cover disjoint ranges, and their forward and backward halves run as
-    independent tasks split over the threads, each writing its own slots, so the result
-    does not depend on the thread count."""
-    u = v.shape[0]
-    nodes, n_nodes = first_level(u, k, starts)
-    while n_nodes > 0:
-        forward, backward = np.empty(u + n_nodes), np.empty(u + n_nodes)
-        run_chunks(half_tasks, (v, w, nodes, np.arange(2 * n_nodes + 1), forward, backward), 3,
-                   (), False)  # fmt: skip
-        split = np.empty(n_nodes, dtype=np.intp)
-        run_chunks(best_splits, (nodes, forward, backward, np.arange(n_nodes + 1), split), 3, (),
-                   False)  # fmt: skip
-        nodes, n_nodes = next_level(nodes, n_nodes, split, starts)
 
 
 def optimal_centers(x: F8, w: F8, k: int) -> F8:

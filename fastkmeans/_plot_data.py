@@ -224,9 +224,7 @@ def silhouette_samples(X: ArrayLike, labels: ArrayLike) -> NDArray[np.float64]:
     >>> silhouette_samples([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1]).round(3).tolist()
     [0.905, 0.895, 0.895, 0.905]
     """
-    from ._chunks import run_chunks  # Numba: loaded when used
-    from .kernels.silhouette import SILHOUETTE_BLOCK_ROWS
-    from .kernels.silhouette import silhouette_samples as kernel
+    from .kernels.silhouette import silhouette_samples as kernel  # Numba: loaded when used
 
     Xa = np.asarray(X)
     if Xa.ndim != 2 or Xa.shape[0] == 0 or Xa.shape[1] == 0:
@@ -241,10 +239,6 @@ def silhouette_samples(X: ArrayLike, labels: ArrayLike) -> NDArray[np.float64]:
     _, inverse, counts = np.unique(la, return_inverse=True, return_counts=True)
     if counts.shape[0] < 2:
         raise ValueError("the silhouette needs at least 2 distinct labels")
-    n = Xa.shape[0]
-    out = np.empty(n, dtype=np.float64)
-    # The blocks of rows, the last one shorter.
-    bounds = np.minimum(np.arange(0, n + SILHOUETTE_BLOCK_ROWS, SILHOUETTE_BLOCK_ROWS), n)
-    run_chunks(kernel, (Xa, inverse.astype(np.intp), counts.astype(np.intp), bounds, out), 3,
-               (), False)  # fmt: skip
+    out = np.empty(Xa.shape[0], dtype=np.float64)
+    kernel(Xa, inverse.astype(np.intp), counts.astype(np.intp), out)
     return out

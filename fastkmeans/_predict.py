@@ -13,8 +13,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _config, _csr
 from ._assign import is_small, kernel_centers, nearest
-from ._chunks import run_rows
 from ._cold import first_run
+from ._cold import kernel as chosen
 from ._constrained import scaled_limits
 from ._sources import is_dask
 from ._threads import thread_limit
@@ -90,5 +90,5 @@ def distances(model: Any, X: ArrayLike) -> Any:
         if isinstance(Xa, _csr.CSRRows):
             return _csr.all_distances(Xa, centers)
         out = np.empty((Xa.shape[0], centers.shape[0]))
-        run_rows(all_distances, (Xa, centers, out), (0, 2), small)
+        chosen(all_distances)(Xa, centers, out)
     return out

@@ -4,8 +4,7 @@ Randomness lives here, in Python: each run gets its own ``numpy.random.Generator
 kernels receive numbers drawn from it.
 
 * **k-means++** is the greedy variant (2 + floor(ln k) local trials per center). Data in
-  memory take one pass per step over the rows (:mod:`.kernels.seeding`, one fused kernel
-  for small data); data in blocks walk the same
+  memory take one fused kernel (:mod:`.kernels.seeding`); data in blocks walk the same
   potential block by block (:mod:`.kernels.plusplus_blocks`): the same draws, with
   potentials summed per block, so picks agree up to summation order.
 * **k-means||** (Bahmani, Moseley, Vattani, Kumar, Vassilvitskii, VLDB 2012): a handful of
@@ -31,13 +30,17 @@ from numpy.typing import NDArray
 
 from . import _config, _csr
 from ._assign import chunk_bounds, is_small, nearest
-from ._chunks import run_chunks
 from ._cold import kernel as chosen
 from ._sources.base import BlockSource
 from ._validation import as_initial_centers, normalize_rows
 from .kernels import seeding
-from .kernels.kmeans_parallel import update_nearest
-from .kernels.plusplus_blocks import candidate_potentials, closest_update
+from .kernels.kmeans_parallel import update_nearest, update_nearest_serial
+from .kernels.plusplus_blocks import (
+    candidate_potentials,
+    candidate_potentials_serial,
+    closest_update,
+    closest_update_serial,
+)
 from .kernels.small import kmeans_plusplus_small
 
 F8 = NDArray[np.float64]
@@ -119,63 +122,29 @@ def _trials(k: int, rng: np.random.Generator) -> tuple[int, float, F8]:
 
 
 def plusplus_rows(X: Floats, w: F8, k: int, rng: np.random.Generator) -> NDArray[np.intp]:
-    """Rows of the in-memory ``X`` chosen by greedy k-means++ (dense or
-    :class:`fastkmeans._csr.CSRRows`)."""
+    """Rows of the in-memory ``X`` chosen by greedy k-means++ (one fused kernel; dense
+    or :class:`fastkmeans._csr.CSRRows`)."""
     n_trials, first_u, trial_u = _trials(k, rng)
     out = np.empty(k, dtype=np.intp)
-    bounds = chunk_bounds(X.shape[0])
     if isinstance(X, _csr.CSRRows):
-        _csr.kmeans_plusplus(X, w, bounds, first_u, trial_u, out)
+        _csr.kmeans_plusplus(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
         return out
-    small = chosen(kmeans_plusplus_small)
-    if small is not kmeans_plusplus_small or is_small(X.shape[0], X.shape[1] * n_trials, k):
-        small(X, w, bounds, first_u, trial_u, out)  # small data, or the NumPy stand-in
+    if is_small(X.shape[0], X.shape[1] * n_trials, k):
+        chosen(kmeans_plusplus_small)(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
         return out
-    plusplus_chunks(X, w, bounds, first_u, trial_u, out)
+    kernel = chosen(plusplus_kernel(X.shape[1]))
+    kernel(X, w, chunk_bounds(X.shape[0]), first_u, trial_u, out)
     return out
 
 
-def plusplus_chunks(
-    X: Floats, w: F8, bounds: NDArray[np.intp], first_u: float, trial_u: F8, out: Any
-) -> None:
-    """Greedy k-means++ on the dense in-memory ``X``, one step at a time, each pass over the
-    rows split over the threads: the first row by weight (``first_u``), then at each step
-    the candidate of lowest potential among the rows drawn by potential (``trial_u[step -
-    1]``); writes the rows chosen to ``out`` (k,). Below ``_config.SEED_TILES_BELOW_FEATURES``
-    features the candidates are weighed on transposed tiles and the winner's distances
-    recomputed; from it on rows are read as they lie and the distances kept (n x L)."""
-    n, d = X.shape
-    n_chunks, n_trials = bounds.shape[0] - 1, trial_u.shape[1]
-    closest, chunk_pot = np.full(n, np.inf), np.empty(n_chunks)
-    candidates = np.empty(n_trials, dtype=np.intp)
-    cand_pot = np.empty((n_chunks, n_trials))
-    tiles = d < _config.SEED_TILES_BELOW_FEATURES
-    dstore = None if tiles else np.empty((n, n_trials), dtype=X.dtype)
-
-    def take(row: int) -> None:
-        run_chunks(seeding.take_row, (X, w, bounds, row, closest, chunk_pot), 2, (5,), False)
-
-    out[0] = seeding.first_center(w, bounds, first_u, chunk_pot)
-    take(out[0])
-    for step in range(1, out.shape[0]):
-        if not seeding.draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1],
-                                       candidates):  # fmt: skip
-            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
-            continue
-        cand = X[candidates]
-        if tiles:
-            run_chunks(seeding.tile_potentials, (X, w, closest, bounds, cand, cand_pot), 3,
-                       (5,), False)  # fmt: skip
-        else:
-            args = (X, w, closest, bounds, cand, dstore, cand_pot)
-            run_chunks(seeding.stored_potentials, args, 3, (6,), False)
-        best = seeding.best_candidate(cand_pot, candidates)
-        out[step] = candidates[best]
-        if tiles:
-            take(out[step])
-        else:
-            args = (w, closest, dstore, bounds, best, chunk_pot)
-            run_chunks(seeding.take_stored, args, 3, (5,), False)
+def plusplus_kernel(d: int) -> Any:
+    """The in-memory k-means++ kernel for ``d`` features: transposed tiles below
+    ``_config.SEED_TILES_BELOW_FEATURES``, rows from it on (small problems take
+    :func:`.kernels.small.kmeans_plusplus_small`). Two kernels picked here, so that a fit
+    compiles only the layout it uses."""
+    if d < _config.SEED_TILES_BELOW_FEATURES:
+        return seeding.kmeans_plusplus_tiles
+    return seeding.kmeans_plusplus_rows
 
 
 def _block_bounds(m: int, worker: bool) -> NDArray[np.intp]:
@@ -190,8 +159,8 @@ def closest_task(x: Floats, w: F8, closest: Any, offset: int, args: dict[str, An
     closest = np.empty(m) if first else closest
     bounds = _block_bounds(m, args["worker"])
     pot = np.empty(bounds.shape[0] - 1)
-    run_chunks(closest_update, (x, w, args["row"], bounds, first, closest, pot), 3, (6,),
-               args["worker"])  # fmt: skip
+    kernel = closest_update_serial if args["worker"] else closest_update
+    kernel(x, w, args["row"], bounds, first, closest, pot)
     return closest, float(pot.sum())
 
 
@@ -199,8 +168,8 @@ def candidates_task(x: Floats, w: F8, closest: Any, offset: int, args: dict[str,
     """Block function: the block's share of the potential of each candidate."""
     bounds = _block_bounds(x.shape[0], args["worker"])
     pot = np.empty((bounds.shape[0] - 1, args["rows"].shape[0]))
-    run_chunks(candidate_potentials, (x, w, closest, args["rows"], bounds, pot), 4, (5,),
-               args["worker"])  # fmt: skip
+    kernel = candidate_potentials_serial if args["worker"] else candidate_potentials
+    kernel(x, w, closest, args["rows"], bounds, pot)
     return closest, pot.sum(axis=0)
 
 
@@ -322,8 +291,8 @@ def nearest_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any]
     else:
         cands = np.ascontiguousarray(cands)
         gemm = _config.use_gemm_candidates(d, cands.shape[0])
-        run_chunks(update_nearest, (x, w, cands, args["mean"], args["first"], gemm, bounds,
-                                    closest, nearest, pot), 6, (9,), args["worker"])  # fmt: skip
+        kernel = chosen(update_nearest_serial if args["worker"] else update_nearest)
+        kernel(x, w, cands, args["mean"], args["first"], gemm, bounds, closest, nearest, pot)
     counts = np.bincount(nearest, weights=w, minlength=args["first"] + cands.shape[0])
     return (closest, nearest), np.concatenate([[pot.sum()], counts])
 

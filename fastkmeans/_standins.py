@@ -154,18 +154,18 @@ def _lloyd(X: Floats, w: F8, centers: Floats, rest: tuple[Any, ...], exact: bool
 
 
 def lloyd_direct(X: Floats, w: F8, centers: Floats, *rest: Any) -> None:
-    """Stands in for ``lloyd_small`` and ``lloyd_direct``: ``rest``
+    """Stands in for ``lloyd_small`` and ``lloyd_direct`` (and its serial twin): ``rest``
     is ``bounds, labels, sums, wsums, stats, smean, inertia, changed, mode``; the same
     per-chunk outputs."""
     _lloyd(X, w, centers, rest, True)
 
 
 def lloyd_gemm(X: Floats, w: F8, centers: Floats, mean: Floats, *rest: Any) -> None:
-    """Stands in for ``lloyd_gemm``: as :func:`lloyd_direct`."""
+    """Stands in for ``lloyd_gemm`` (and its serial twin): as :func:`lloyd_direct`."""
     _lloyd(X, w, centers, rest, False)
 
 
-def minibatch_assign(
+def minibatch_step(
     X: Floats,
     w: F8,
     centers: Floats,
@@ -175,20 +175,16 @@ def minibatch_assign(
     sums: F8,
     wsums: F8,
     inertia: F8,
-) -> None:
-    """Stands in for ``minibatch.minibatch_assign``: the batch's labels and per-chunk
-    sums, weight sums and inertia."""
+    counts: F8,
+    new_centers: Floats,
+) -> tuple[float, float]:
+    """Stands in for ``minibatch.minibatch_step`` (and its serial twin): the batch's
+    labels and per-chunk sums, then each center with weight in the batch moves to
+    ``(c * count + sum) / (count + weight)``; INOUT counts, OUT new_centers. Returns (batch
+    inertia before the update, sum of squared center moves)."""
     changed = np.zeros(bounds.shape[0] - 1, dtype=np.intp)
     _lloyd(X, w, centers, (bounds, labels, sums, wsums, None, None, inertia, changed, SUMS),
            not gemm)  # fmt: skip
-
-
-def minibatch_update(
-    centers: Floats, sums: F8, wsums: F8, inertia: F8, counts: F8, new_centers: Floats
-) -> tuple[float, float]:
-    """Stands in for ``minibatch.minibatch_update``: each center with weight in the batch
-    moves to ``(c * count + sum) / (count + weight)``; INOUT counts, OUT new_centers.
-    Returns (batch inertia before the update, sum of squared center moves)."""
     c = _f8(centers)
     total_w = wsums.sum(axis=0)
     moved = total_w > 0
@@ -209,13 +205,13 @@ def reduce_chunks(sums: F8, wsums: F8, total_sums: F8, total_wsums: F8) -> None:
     total_wsums[:] = wsums.sum(axis=0)
 
 
-def column_moments(X: Floats, bounds: Ints, mean: F8, part: F8) -> None:
-    """Stands in for ``stats.column_moments``: per chunk, the per-feature sums of ``X``
-    (``mean`` empty) or of ``(X - mean)^2`` in float64 (no float64 copy of all of ``X``)."""
-    for c in range(bounds.shape[0] - 1):
-        x = X[int(bounds[c]) : int(bounds[c + 1])]
-        part[c] = x.sum(axis=0, dtype=np.float64) if mean.shape[0] == 0 else \
-            ((x - mean) ** 2).sum(axis=0)  # fmt: skip
+def column_mean_var(X: Floats, bounds: Ints, mean: F8, var: F8) -> None:
+    """Stands in for ``stats.column_mean_var``: per-feature mean and population variance in
+    float64, chunk by chunk (no float64 copy of all of ``X``)."""
+    n = X.shape[0]
+    chunks = [(int(bounds[c]), int(bounds[c + 1])) for c in range(bounds.shape[0] - 1)]
+    mean[:] = sum(X[lo:hi].sum(axis=0, dtype=np.float64) for lo, hi in chunks) / n
+    var[:] = sum(((X[lo:hi] - mean) ** 2).sum(axis=0) for lo, hi in chunks) / n
 
 
 def assigned_sq_distances(X: Floats, centers: Floats, labels: Ints, out: F8) -> None:
@@ -317,20 +313,22 @@ def update_nearest(
 
 
 def _table() -> dict[Any, Any]:
-    from .kernels import distances, kmeans_parallel, minibatch, small, stats
+    from .kernels import distances, kmeans_parallel, minibatch, seeding, small, stats
     from .kernels import lloyd as lloyd_kernels
 
     pairs = {
-        lloyd_direct: (small.lloyd_small, lloyd_kernels.lloyd_direct),
-        lloyd_gemm: (lloyd_kernels.lloyd_gemm,),
+        lloyd_direct: (small.lloyd_small, lloyd_kernels.lloyd_direct,
+                       lloyd_kernels.lloyd_direct_serial),
+        lloyd_gemm: (lloyd_kernels.lloyd_gemm, lloyd_kernels.lloyd_gemm_serial),
         reduce_chunks: (lloyd_kernels.reduce_chunks,),
-        column_moments: (stats.column_moments,),
-        assigned_sq_distances: (distances.assigned_sq_distances,),
+        column_mean_var: (stats.column_mean_var, stats.column_mean_var_serial),
+        assigned_sq_distances: (distances.assigned_sq_distances,
+                                distances.assigned_sq_distances_serial),
         all_distances: (distances.all_distances,),
-        kmeans_plusplus: (small.kmeans_plusplus_small,),
-        update_nearest: (kmeans_parallel.update_nearest,),
-        minibatch_assign: (minibatch.minibatch_assign,),
-        minibatch_update: (minibatch.minibatch_update,),
+        kmeans_plusplus: (small.kmeans_plusplus_small, seeding.kmeans_plusplus_tiles,
+                          seeding.kmeans_plusplus_rows),
+        update_nearest: (kmeans_parallel.update_nearest, kmeans_parallel.update_nearest_serial),
+        minibatch_step: (minibatch.minibatch_step, minibatch.minibatch_step_serial),
     }  # fmt: skip
     return {kernel: stand_in for stand_in, kernels in pairs.items() for kernel in kernels}
 

@@ -66,7 +66,7 @@ def column_mean_var(data: Any, indices: Any, n: int, mean: F8, var: F8) -> None:
 def assign(data: Any, indices: Any, indptr: Any, w: F8, centers_t: Any, half_sq: Any,
            center_sq: F8, bounds: Ints, labels: Ints, inertia: F8,
            changed: Ints) -> None:  # fmt: skip
-    """Stands in for ``sparse.assign``: per chunk, the labels of the
+    """Stands in for ``sparse.assign`` (and its serial twin): per chunk, the labels of the
     nearest centers (ties to the lower one), the weighted inertia, the labels changed."""
     d, k = centers_t.shape
     ct = np.asarray(centers_t, dtype=np.float64)
@@ -84,29 +84,14 @@ def assign(data: Any, indices: Any, indptr: Any, w: F8, centers_t: Any, half_sq:
         inertia[ch], changed[ch] = total, moved
 
 
-def by_cluster(labels: Ints, k: int) -> tuple[Ints, Ints]:
-    """Stands in for ``sparse.by_cluster``: the rows by label, in increasing row order
-    within each, and where each label's rows start."""
-    starts = np.zeros(k + 1, dtype=np.intp)
-    np.cumsum(np.bincount(labels, minlength=k), out=starts[1:])
-    return np.argsort(labels, kind="stable").astype(np.intp), starts
-
-
-def _labels(order: Ints, starts: Ints) -> Ints:
-    """The labels :func:`by_cluster` sorted."""
-    labels = np.empty(order.shape[0], dtype=np.intp)
-    labels[order] = np.repeat(np.arange(starts.shape[0] - 1), np.diff(starts))
-    return labels
-
-
-def cluster_sums(data: Any, indices: Any, indptr: Any, w: F8, order: Ints, starts: Ints,
-                 sums: F8, wsums: F8) -> None:  # fmt: skip
-    """Stands in for ``sparse.cluster_sums``: each cluster's weighted sum of rows and
-    weight (the rows by cluster from :func:`by_cluster`)."""
+def cluster_sums(data: Any, indices: Any, indptr: Any, w: F8, labels: Ints, sums: F8,
+                 wsums: F8) -> None:  # fmt: skip
+    """Stands in for ``sparse.cluster_sums`` (and its serial twin): each cluster's weighted
+    sum of rows and weight."""
     k, d = sums.shape
-    labels = _labels(order, starts)
+    n = labels.shape[0]
     sums[:] = 0.0
-    for a, b in _blocks(0, labels.shape[0], 1):  # sparse products: no dense block to bound
+    for a, b in _blocks(0, n, 1):  # sparse products: no dense block to bound
         x = _rows(data, indices, indptr, d, a, b)
         part = (_by_label(labels[a:b], w[a:b], k) @ x).tocoo()
         sums[part.row, part.col] += part.data
@@ -137,16 +122,16 @@ def all_distances(data: Any, indices: Any, indptr: Any, centers: Any, center_sq:
         out[a:b] = np.sqrt(np.maximum(dist, 0.0))
 
 
-def minibatch_update(data: Any, indices: Any, indptr: Any, w: F8, order: Ints, starts: Ints,
-                     centers: Any, counts: F8, new_centers: Any, shifts: F8) -> None:  # fmt: skip
-    """Stands in for ``sparse.minibatch_update``: each center that received weight moves
-    to ``(count c + sum w x) / (count + sum w)``; INOUT counts, OUT new_centers and each
-    center's squared move."""
+def minibatch_update(data: Any, indices: Any, indptr: Any, w: F8, centers: Any, labels: Ints,
+                     counts: F8, new_centers: Any, shifts: F8) -> None:  # fmt: skip
+    """Stands in for ``sparse.minibatch_update`` (and its serial twin): each center that
+    received weight moves to ``(count c + sum w x) / (count + sum w)``; INOUT counts, OUT
+    new_centers and each center's squared move."""
     k, d = centers.shape
     c = np.asarray(centers, dtype=np.float64)
     sums = np.empty((k, d))
     wsums = np.empty(k)
-    cluster_sums(data, indices, indptr, w, order, starts, sums, wsums)
+    cluster_sums(data, indices, indptr, w, labels, sums, wsums)
     new = c.copy()
     moved = wsums > 0
     old = counts[moved]
@@ -186,8 +171,8 @@ def _row_distances(data: Any, indices: Any, indptr: Any, cptr: Ints, crow: Ints,
 def kmeans_plusplus(data: Any, indices: Any, indptr: Any, cptr: Ints, crow: Ints, cval: F8,
                     sq: F8, w: F8, bounds: Ints, first_u: float, trial_u: F8,
                     out: Ints) -> None:  # fmt: skip
-    """Stands in for the sparse k-means++ of :func:`fastkmeans._csr.kmeans_plusplus`
-    (called by it on a first run): greedy k-means++ with the kernels' draws."""
+    """Stands in for ``sparse.kmeans_plusplus`` (and its serial twin): greedy k-means++
+    with the kernel's draws."""
 
     def row_dist(row: int) -> F8:
         return _row_distances(data, indices, indptr, cptr, crow, cval, sq, row)
@@ -222,13 +207,13 @@ def _table() -> dict[Any, Any]:
 
     pairs = {
         column_mean_var: (sparse.column_mean_var,),
-        assign: (sparse.assign,),
-        by_cluster: (sparse.by_cluster,),
-        cluster_sums: (sparse.cluster_sums,),
+        assign: (sparse.assign, sparse.assign_serial),
+        cluster_sums: (sparse.cluster_sums, sparse.cluster_sums_serial),
         assigned_sq_distances: (sparse.assigned_sq_distances,),
         all_distances: (sparse.all_distances,),
-        minibatch_update: (sparse.minibatch_update,),
+        minibatch_update: (sparse.minibatch_update, sparse.minibatch_update_serial),
         by_column: (sparse.by_column,),
+        kmeans_plusplus: (sparse.kmeans_plusplus, sparse.kmeans_plusplus_serial),
         update_nearest: (sparse.update_nearest,),
     }
     return {kernel: stand_in for stand_in, kernels in pairs.items() for kernel in kernels}

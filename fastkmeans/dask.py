@@ -48,7 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._assign import nearest
 from ._sources.dask import block_weights, check_array, weight_array, writable
 from ._validation import check_rows, normalize_rows
-from .kernels.distances import all_distances
+from .kernels.distances import all_distances_serial
 
 if TYPE_CHECKING:
     from .model import KMeansModel
@@ -91,7 +91,7 @@ def _transform_block(
 ) -> F8:
     xp = _checked_block(x, centers.dtype, cosine, _start(block_info))
     out = np.empty((xp.shape[0], centers.shape[0]))
-    all_distances(xp, centers, out)
+    all_distances_serial(xp, centers, out)
     return out
 
 

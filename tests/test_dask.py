@@ -26,7 +26,7 @@ def blobs() -> np.ndarray:
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("d,gemm", [(3, False), (20, True)])
 def test_worker_pass_matches_numpy(dtype, d, gemm):
-    # What a worker runs on its block: the calling thread, one chunk for the whole block.
+    # What a worker runs on its block: the serial twins, one chunk for the whole block.
     rng = np.random.default_rng(d)
     m, k = 700, 9
     X = rng.normal(size=(m, d)).astype(dtype)
@@ -51,17 +51,17 @@ def test_worker_pass_matches_numpy(dtype, d, gemm):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_worker_distance_kernels_match_numpy(dtype):
+def test_worker_distance_twins_match_numpy(dtype):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(300, 5)).astype(dtype)
     C = rng.normal(size=(7, 5)).astype(dtype)
     D = sq_distances(X, C)
     out = np.empty((300, 7))
-    distances.all_distances(X, C, out)
+    distances.all_distances_serial(X, C, out)
     np.testing.assert_allclose(out, np.sqrt(D), rtol=1e-12)
     labels = rng.integers(0, 7, 300).astype(np.intp)
     one = np.empty(300)
-    distances.assigned_sq_distances(X, C, labels, one)
+    distances.assigned_sq_distances_serial(X, C, labels, one)
     np.testing.assert_allclose(one, D[np.arange(300), labels], rtol=1e-12)
     labels_out, inertia = nearest(X, np.ones(300), C, worker=True)
     np.testing.assert_array_equal(labels_out, D.argmin(axis=1))

@@ -9,8 +9,7 @@ import pytest
 
 from fastkmeans import _config
 from fastkmeans._assign import chunk_bounds
-from fastkmeans._chunks import run_chunks
-from fastkmeans._seeding import plusplus_chunks
+from fastkmeans._seeding import plusplus_kernel
 from fastkmeans.kernels import distances, lloyd, partials, small
 from tests import naive
 
@@ -47,10 +46,10 @@ def _run(kind: str, X, w, C, accumulate=True):
     bounds, labels, sums, wsums, stats, smean, inertia, changed = _workspace(n, k, d)
     mode = partials.SUMS if accumulate else partials.EXACT
     args = (bounds, labels, sums, wsums, stats, smean, inertia, changed, mode)
-    if kind == "direct":  # the chunks split over the threads
-        run_chunks(lloyd.lloyd_direct, (X, w, C, *args), 3, (5, 6, 7, 9, 10), False)
-    elif kind == "serial":  # one call on the calling thread
+    if kind == "direct":
         lloyd.lloyd_direct(X, w, C, *args)
+    elif kind == "serial":
+        lloyd.lloyd_direct_serial(X, w, C, *args)
     elif kind == "small":
         small.lloyd_small(X, w, C, *args)
     else:
@@ -134,8 +133,9 @@ def test_moves_update_the_partials_to_a_refresh(kind, dtype):
         if kind == "gemm":
             lloyd.lloyd_gemm(X, w, centers, mean, *work, mode)
         else:
-            args = (X, w, centers, *work, mode)
-            run_chunks(lloyd.lloyd_direct, args, 3, (5, 6, 7, 9, 10), kind == "serial")
+            (lloyd.lloyd_direct if kind == "direct" else lloyd.lloyd_direct_serial)(
+                X, w, centers, *work, mode
+            )
         return work
 
     a, b = _workspace(n, 6, d), _workspace(n, 6, d)
@@ -211,7 +211,7 @@ def test_kmeans_plusplus_matches_naive(dtype, n, d):
     rng = np.random.default_rng(7)
     first_u, trial_u = float(rng.random()), rng.random((k - 1, trials))
     expected = naive_plusplus(X, w, first_u, trial_u)
-    kernels = (plusplus_chunks, small.kmeans_plusplus_small)
+    kernels = (plusplus_kernel(d), small.kmeans_plusplus_small)
     for kernel in kernels:
         out = np.empty(k, dtype=np.intp)
         kernel(X, w, chunk_bounds(n), first_u, trial_u, out)
@@ -244,7 +244,7 @@ def test_kmeans_plusplus_never_picks_zero_weight_rows():
     w[::2] = 0.0
     out = np.empty(20, dtype=np.intp)
     rng = np.random.default_rng(0)
-    plusplus_chunks(X, w, chunk_bounds(300), rng.random(), rng.random((19, 4)), out)
+    plusplus_kernel(2)(X, w, chunk_bounds(300), rng.random(), rng.random((19, 4)), out)
     assert (w[out] > 0).all()
 
 
@@ -268,6 +268,11 @@ def test_every_kernel_uses_the_shared_flags(name, kernel):
     assert cached == _config.NUMBA_CACHE, name
     assert opts.get("fastmath") == _config.FASTMATH, name
     assert opts.get("nogil") is True, name
-    # No parallel kernels: chunk kernels run on the threads of fastkmeans._chunks.
-    assert "prange(" not in inspect.getsource(kernel.py_func), name
-    assert not opts.get("parallel", False), name
+    has_prange = "prange(" in inspect.getsource(kernel.py_func)
+    twin_of = getattr(kernel, "twin_of", None)
+    if twin_of is None:
+        assert bool(opts.get("parallel", False)) == has_prange, name
+    else:  # a serial twin: the parallel kernel's own body, compiled without parallel
+        assert not opts.get("parallel", False) and twin_of.targetoptions.get("parallel"), name
+        assert kernel.py_func.__code__ is twin_of.py_func.__code__, name
+        assert kernel.py_func.__qualname__ == twin_of.py_func.__qualname__ + "_serial", name

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastkmeans as fk
-from fastkmeans._optimal1d import optimal_boundaries
 from fastkmeans.errors import ConvergenceWarning, KMeansParamsError
+from fastkmeans.kernels.optimal1d import optimal_boundaries
 
 from . import naive
 

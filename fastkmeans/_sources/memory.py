@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import _config
 from .._assign import chunk_bounds
-from .._chunks import run_chunks
+from .._cold import kernel as chosen
 from .._validation import (
     as_float_array,
     as_sample_weight,
@@ -17,7 +17,7 @@ from .._validation import (
     normalize_rows,
     weight_scale,
 )
-from ..kernels.stats import column_moments
+from ..kernels.stats import column_mean_var, column_mean_var_serial
 from .base import BlockFn, BlockSource
 
 F8 = NDArray[np.float64]
@@ -27,22 +27,12 @@ Floats = NDArray[np.floating]
 def column_stats(X: Floats) -> tuple[F8, F8]:
     """Per-feature mean and population variance of ``X`` in float64, without a temporary
     copy of ``X`` (``np.var`` would allocate one)."""
-    n, d = X.shape
-    bounds = chunk_bounds(n)
+    mean = np.empty(X.shape[1])
+    var = np.empty(X.shape[1])
+    bounds = chunk_bounds(X.shape[0])
     serial = X.size <= _config.STATS_SERIAL_MAX_VALUES
-    part = np.empty((bounds.shape[0] - 1, d))
-    run_chunks(column_moments, (X, bounds, np.empty(0), part), 1, (3,), serial)
-    mean = _merged(part) / n
-    run_chunks(column_moments, (X, bounds, mean, part), 1, (3,), serial)
-    return mean, _merged(part) / n
-
-
-def _merged(part: F8) -> F8:
-    """The per-chunk rows of ``part`` added in chunk order."""
-    total = np.zeros(part.shape[1])
-    for row in part:
-        total += row
-    return total
+    chosen(column_mean_var_serial if serial else column_mean_var)(X, bounds, mean, var)
+    return mean, var
 
 
 class MemorySource(BlockSource):

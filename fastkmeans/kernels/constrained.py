@@ -27,29 +27,29 @@ write disjoint slots).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
 from .distances import sq_dist_f64
 from .flow_arcs import fill, move, refill
 from .partials import _tile_total
+from .twins import serial_twin
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def sq_costs(X, centers, out):
-    """IN X (n,d), centers (k,d); OUT out (n,k) f8: exact squared distances. A row
-    kernel (see fastkmeans._chunks.run_rows)."""
-    for i in range(X.shape[0]):
+    """IN X (n,d), centers (k,d); OUT out (n,k) f8: exact squared distances."""
+    for i in prange(X.shape[0]):
         for j in range(centers.shape[0]):
             out[i, j] = sq_dist_f64(X, i, centers, j)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def price_labels(cost, prices, labels):
     """IN cost (n,k) f8, prices (k+1,) f8; OUT labels (n,) intp: the argmin of
     ``cost[i] - prices[:k]``, ties to the lowest index."""
     k = cost.shape[1]
-    for i in range(cost.shape[0]):  # a row kernel (see fastkmeans._chunks.run_rows)
+    for i in prange(cost.shape[0]):
         best = np.inf
         lab = 0
         for j in range(k):
@@ -60,13 +60,13 @@ def price_labels(cost, prices, labels):
         labels[i] = lab
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def label_totals(X, w, centers, labels, bounds, sums, wsums, inertia, accumulate):
     """IN X (n,d), w (n,) f8, centers (k,d), labels (n,), bounds (n_chunks+1,); OUT sums
     (n_chunks,k,d) f8 and wsums (n_chunks,k) f8 (with ``accumulate``), inertia
     (n_chunks,) f8: Lloyd's per-chunk sums for the given labels. Chunk c writes only its
-    own slots: a chunk kernel (see fastkmeans._chunks)."""
-    for c in range(bounds.shape[0] - 1):
+    own slots."""
+    for c in prange(bounds.shape[0] - 1):
         if accumulate:
             sums[c] = 0.0
             wsums[c] = 0.0
@@ -76,19 +76,24 @@ def label_totals(X, w, centers, labels, bounds, sums, wsums, inertia, accumulate
         )
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def fill_arcs(cost, order, starts, clusters, arcs):
-    """IN cost (n,k) f8, the points by cluster ``order[starts[a]:starts[a+1]]``, clusters
-    (the chunk's) the cluster numbers; INOUT arcs: every arc filled from its cluster's
-    members. Cluster a writes only a's arcs: a chunk kernel whose chunks are the clusters,
-    ``starts`` their bounds (see fastkmeans._chunks)."""
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def fill_arcs(cost, order, starts, arcs):
+    """IN cost (n,k) f8, the points by cluster ``order[starts[a]:starts[a+1]]``; INOUT
+    arcs: every arc filled from its cluster's members. Cluster a writes only a's arcs."""
     k = cost.shape[1]
-    targets = np.empty(k - 1, dtype=np.intp)
-    for c in range(starts.shape[0] - 1):
-        a = clusters[c]
+    for a in prange(k):
+        targets = np.empty(k - 1, dtype=np.intp)
         for b in range(k - 1):
             targets[b] = b if b < a else b + 1
-        fill(cost, order[starts[c] : starts[c + 1]], arcs, a, targets)
+        # intp: prange gives a uint64 here, the serial twin an int64 (two compiles of fill)
+        fill(cost, order[starts[a] : starts[a + 1]], arcs, np.intp(a), targets)
+
+
+#: On the calling thread (small data).
+sq_costs_serial = serial_twin(sq_costs)
+price_labels_serial = serial_twin(price_labels)
+label_totals_serial = serial_twin(label_totals)
+fill_arcs_serial = serial_twin(fill_arcs)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)

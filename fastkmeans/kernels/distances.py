@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -19,18 +20,21 @@ def sq_dist_f64(X, i, centers, j):
     return s
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def assigned_sq_distances(X, centers, labels, out):
-    """IN X (n,d), centers (k,d), labels (n,); OUT out (n,) f8: exact ||x_i - c_label_i||^2.
-    A row kernel (see fastkmeans._chunks.run_rows)."""
-    for i in range(X.shape[0]):
+    """IN X (n,d), centers (k,d), labels (n,); OUT out (n,) f8: exact ||x_i - c_label_i||^2."""
+    for i in prange(X.shape[0]):
         out[i] = sq_dist_f64(X, i, centers, labels[i])
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def all_distances(X, centers, out):
-    """IN X (n,d), centers (k,d); OUT out (n,k) f8: exact Euclidean distances. A row
-    kernel (see fastkmeans._chunks.run_rows)."""
-    for i in range(X.shape[0]):
+    """IN X (n,d), centers (k,d); OUT out (n,k) f8: exact Euclidean distances."""
+    for i in prange(X.shape[0]):
         for j in range(centers.shape[0]):
             out[i, j] = np.sqrt(sq_dist_f64(X, i, centers, j))
+
+
+#: On the calling thread (Dask workers, small data).
+assigned_sq_distances_serial = serial_twin(assigned_sq_distances)
+all_distances_serial = serial_twin(all_distances)

@@ -23,12 +23,13 @@ centroids are Lloyd's to float64 rounding of the moves (bitwise after a refresh)
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
 from .lloyd import direct_column
 from .partials import clear_partials, refresh_tile, relabel
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -37,23 +38,21 @@ def _dist(X, centers, i, j):
     return np.sqrt(sq_dist_f64(X, i, centers, j))
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def center_half_gaps(centers, bounds, out):
-    """IN centers (k,d), bounds (n_chunks+1,) runs of centers; OUT out (k,) f8: half the
-    distance from each center to its nearest other center (inf when k == 1). A chunk
-    kernel whose chunks are runs of centers (see fastkmeans._chunks)."""
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def center_half_gaps(centers, out):
+    """IN centers (k,d); OUT out (k,) f8: half the distance from each center to its nearest
+    other center (inf when k == 1)."""
     k, d = centers.shape
-    for c in range(bounds.shape[0] - 1):
-        for j in range(bounds[c], bounds[c + 1]):
-            best = np.inf
-            for m in range(k):
-                if m != j:
-                    s = 0.0
-                    for f in range(d):
-                        t = np.float64(centers[j, f]) - np.float64(centers[m, f])
-                        s += t * t
-                    best = min(best, s)
-            out[j] = 0.5 * np.sqrt(best)
+    for j in prange(k):
+        best = np.inf
+        for m in range(k):
+            if m != j:
+                s = 0.0
+                for f in range(d):
+                    t = np.float64(centers[j, f]) - np.float64(centers[m, f])
+                    s += t * t
+                best = min(best, s)
+        out[j] = 0.5 * np.sqrt(best)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -175,7 +174,7 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
     return inert, n_changed, n_scanned
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def hamerly_step(
     X,
     w,
@@ -205,7 +204,9 @@ def hamerly_step(
     f8, stats (n_chunks,k,2) f8; OUT inertia (n_chunks,) f8 (exact on refresh, else 0),
     changed (n_chunks,) intp, scanned (n_chunks,) intp (rows whose distances were all
     computed). Chunk c writes only its own slots. BLAS must run single-threaded."""
-    for c in range(bounds.shape[0] - 1):  # a chunk kernel: see fastkmeans._chunks
+    for c in prange(bounds.shape[0] - 1):
+        # Outputs are arguments of their own: Numba (0.68) loses the stores of a prange loop
+        # into arrays unpacked from a tuple argument.
         done = _hamerly_chunk(
             X,
             w,
@@ -222,3 +223,8 @@ def hamerly_step(
             stats[c],
         )
         inertia[c], changed[c], scanned[c] = done
+
+
+#: On the calling thread: Dask workers; the half gaps of few centers.
+hamerly_step_serial = serial_twin(hamerly_step)
+center_half_gaps_serial = serial_twin(center_half_gaps)

@@ -1,18 +1,18 @@
 """k-means|| (Bahmani et al.): distances to the nearest candidate, one pass per round.
 
 One pass over fixed row chunks; chunk ``c`` owns its rows of ``closest`` and ``nearest``
-and its slot of ``chunk_pot``, so results do not depend on the thread count;
-:func:`fastkmeans._chunks.run_chunks` splits the chunks over the threads, or calls it once
-on the calling thread (Dask workers, small data).
+and its slot of ``chunk_pot``, so results do not depend on the thread count. The serial
+twin runs on Dask workers and for small data.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .lloyd import DISTANCE_DTYPE, center_on, tile_labels
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -71,7 +71,7 @@ def _nearest_rows_gemm(
     return pot
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest, chunk_pot):
     """IN X (n,d), w (n,) f8, cands (m,d) of X's dtype, mean (d,), offset, gemm,
     bounds (n_chunks+1,); INOUT closest (n,) f8, nearest (n,) intp; OUT chunk_pot
@@ -82,7 +82,7 @@ def update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest, ch
     half_norms = np.empty(m, dtype=DISTANCE_DTYPE)
     if gemm:
         center_on(cands, mean, centered, half_norms)
-    for c in range(bounds.shape[0] - 1):  # a chunk kernel: see fastkmeans._chunks
+    for c in prange(bounds.shape[0] - 1):
         if gemm:  # 1-D, as every tile workspace, in the distances' dtype
             tile = np.empty(TILE_ROWS * d, dtype=DISTANCE_DTYPE)
             dots = np.empty(TILE_ROWS * m, dtype=DISTANCE_DTYPE)
@@ -105,3 +105,7 @@ def update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest, ch
             chunk_pot[c] = _nearest_rows_direct(
                 X, w, cands, offset, bounds[c], bounds[c + 1], closest, nearest
             )
+
+
+#: On the calling thread: Dask workers, small data.
+update_nearest_serial = serial_twin(update_nearest)

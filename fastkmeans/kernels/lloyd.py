@@ -17,13 +17,14 @@ centroid, accumulated in float64, whichever way the labels were found.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from numba.extending import overload
 
 from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
 from .mixed import certified_labels
 from .partials import _start_partials, _tile_partials
 from .tiles import _transpose_tile
+from .twins import serial_twin
 
 #: The GEMM-style distances' dtype, for rows of either dtype: float32 (float64 rows get
 #: labels certified as float64 finds them, :mod:`.mixed`).
@@ -286,7 +287,6 @@ def _tile_labels_typed(X, centers, centered, half_norms, mean, t0, m, tile, dots
     """:func:`tile_labels`' implementation for the argument types: certified float32 for
     float64 rows, else the plain argmin of the rows' own dtype."""
     if X.dtype.bitwidth > centered.dtype.bitwidth:
-
         def certified(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab):
             certified_labels(X, centers, centered, half_norms, mean, t0, m, tile, dots, work,
                              lab)  # fmt: skip
@@ -345,22 +345,21 @@ def _gemm_chunk(
     return inertia, changed
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def lloyd_direct(X, w, centers, bounds, labels, sums, wsums, stats, smean, inertia, changed,
                  mode):  # fmt: skip
     """IN X (n,d), w (n,) f8, centers (k,d), bounds (n_chunks+1,), smean (d,) f8 (the
     stats' origin), mode (EXACT, SUMS, REFRESH or MOVES); INOUT labels (n,), the per-chunk
     partials sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, stats (n_chunks,k,2) f8 (any
     shape where ``mode`` does not use them); OUT inertia (n_chunks,) f8 (0 for MOVES),
-    changed (n_chunks,) intp. Chunk c writes only its own slots: a chunk kernel, run in
-    parallel by :func:`fastkmeans._chunks.run_chunks`."""
-    for c in range(bounds.shape[0] - 1):
+    changed (n_chunks,) intp. Chunk c writes only its own slots."""
+    for c in prange(bounds.shape[0] - 1):
         inertia[c], changed[c] = _direct_chunk(X, w, centers, bounds[c], bounds[c + 1], labels,
                                                sums[c], wsums[c], stats[c], smean,
                                                mode)  # fmt: skip
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, stats, smean, inertia, changed,
                mode):  # fmt: skip
     """IN X (n,d), w (n,) f8, centers (k,d), mean (d,) of X's dtype, bounds (n_chunks+1,);
@@ -369,7 +368,7 @@ def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, stats, smean, i
     centered = np.empty(centers.shape, dtype=DISTANCE_DTYPE)
     half_norms = np.empty(k, dtype=DISTANCE_DTYPE)
     center_on(centers, mean, centered, half_norms)
-    for c in range(bounds.shape[0] - 1):
+    for c in prange(bounds.shape[0] - 1):
         inertia[c], changed[c] = _gemm_chunk(
             X,
             w,
@@ -386,6 +385,11 @@ def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, stats, smean, i
             smean,
             mode,
         )
+
+
+#: On the calling thread: small data, and Dask workers (no Numba thread pool).
+lloyd_direct_serial = serial_twin(lloyd_direct)
+lloyd_gemm_serial = serial_twin(lloyd_gemm)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)

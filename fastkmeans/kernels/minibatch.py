@@ -14,11 +14,12 @@ that received no rows stay where they are.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
 from .lloyd import DISTANCE_DTYPE, _direct_chunk, _gemm_chunk, center_on
 from .partials import EXACT, SUMS
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -71,11 +72,10 @@ def _assign_chunk(
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def minibatch_update(centers, sums, wsums, inertia, counts, new_centers):
+def _update(centers, sums, wsums, inertia, counts, new_centers):
     """IN centers (k,d), sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, inertia
-    (n_chunks,) f8 from :func:`minibatch_assign`; INOUT counts (k,) f8; OUT new_centers
-    (k,d), not ``centers``. Chunks merged in order. Returns (batch inertia before the
-    update, sum of squared center moves)."""
+    (n_chunks,) f8; INOUT counts (k,) f8; OUT new_centers (k,d). Chunks merged in order.
+    Returns (batch inertia, sum of squared center moves)."""
     k, d = centers.shape
     n_chunks = sums.shape[0]
     batch_inertia = 0.0
@@ -107,20 +107,20 @@ def minibatch_update(centers, sums, wsums, inertia, counts, new_centers):
     return batch_inertia, shift
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def minibatch_assign(X, w, centers, bounds, gemm, labels, sums, wsums, inertia):
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def minibatch_step(X, w, centers, bounds, gemm, labels, sums, wsums, inertia, counts, new_centers):
     """IN X (b,d) the batch rows, w (b,) f8, centers (k,d), bounds (n_chunks+1,), gemm
-    bool; OUT labels (b,) intp, sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, inertia
-    (n_chunks,) f8: the first half of a step, the batch's labels and per-chunk sums.
-    Chunk c writes only its own slots: a chunk kernel (see fastkmeans._chunks); then
-    :func:`minibatch_update`. BLAS must run single-threaded when ``gemm``."""
+    bool; workspaces labels (b,) intp, sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8,
+    inertia (n_chunks,) f8; INOUT counts (k,) f8; OUT new_centers (k,d), not ``centers``.
+    Chunk c writes only its own slots. Returns (batch inertia before the update, sum of
+    squared center moves). BLAS must run single-threaded when ``gemm``."""
     k, d = centers.shape
     centered = np.empty(centers.shape, dtype=DISTANCE_DTYPE)
     half_norms = np.empty(k, dtype=DISTANCE_DTYPE)
     mean = np.empty(d, dtype=centers.dtype)
     if gemm:
         _prepare_gemm(centers, centered, half_norms, mean)
-    for c in range(bounds.shape[0] - 1):
+    for c in prange(bounds.shape[0] - 1):
         inertia[c] = _assign_chunk(
             X,
             w,
@@ -135,3 +135,8 @@ def minibatch_assign(X, w, centers, bounds, gemm, labels, sums, wsums, inertia):
             sums[c],
             wsums[c],
         )
+    return _update(centers, sums, wsums, inertia, counts, new_centers)
+
+
+#: On the calling thread: no thread start-up for small batches.
+minibatch_step_serial = serial_twin(minibatch_step)

@@ -10,12 +10,12 @@ matrix ``D_{m-1}[s] + cost(s, e)`` is totally monotone, so each layer takes O(u)
 SMAWK (Aggarwal et al. 1987; Grønlund et al. 2017 for k-means).
 
 The boundaries are recovered without the O(k u) table of choices a backtrack would read:
-Hirschberg's split (:func:`fastkmeans._optimal1d.optimal_boundaries`) runs ``k // 2``
-layers forwards and the other ``k - k // 2`` backwards (on the reversed values), splits
-where the two sums are smallest, and recurses on both sides. That is about 1.5 times the
-layers of one forward pass (22 full-length SMAWK layers instead of 14 at k = 16), for 144
-bytes per distinct value at the widest level whatever k. The halves of every level are
-independent tasks (two at the top, four below, ...), split over the threads.
+Hirschberg's split (:func:`optimal_boundaries`) runs ``k // 2`` layers forwards and the
+other ``k - k // 2`` backwards (on the reversed values), splits where the two sums are
+smallest, and recurses on both sides. That is about 1.5 times the layers of one forward
+pass (22 full-length SMAWK layers instead of 14 at k = 16), for 144 bytes per distinct
+value at the widest level whatever k. The halves of every level are independent tasks
+(two at the top, four below, ...), which run in parallel.
 
 Prefix sums are taken in float64 around the mean of each sub-problem (fewer cancelled
 digits than around zero), scaled by a power of two to unit spread.
@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
 
@@ -179,26 +179,25 @@ def half_costs(v, w, lo, hi, reverse, K, spare, out, off):
         out[off + e] = T[e, 3]
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def first_level(u, k, starts):
-    """IN u distinct values, 1 <= k <= u; OUT starts[0] and starts[k]. Returns the
-    sub-problems of the first level of Hirschberg's recursion: nodes (k,5) intp (lo, hi,
-    clusters, first cluster, -), by lo, and their number (none when k == 1)."""
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def optimal_boundaries(v, w, k, starts):
+    """IN v (u,) f8 distinct values in increasing order, w (u,) f8 their weights (> 0),
+    1 <= k <= u; OUT starts (k+1,) intp: cluster j holds the values starts[j]..starts[j+1]-1
+    of an optimal clustering (ties: the split with the fewest values on the left).
+
+    Hirschberg's recursion, breadth first: the sub-problems of one level cover disjoint
+    ranges, and their forward and backward halves run as independent tasks, each writing
+    its own slots, so the result does not depend on the thread count."""
+    u = v.shape[0]
     starts[0] = 0
     starts[k] = u
-    nodes = np.empty((k, 5), dtype=np.intp)
+    nodes = np.empty((k, 5), dtype=np.intp)  # (lo, hi, clusters, first cluster, -), by lo
     _put(nodes, 0, 0, u, k, 0, 0)
-    return nodes, 1 if k > 1 else 0
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def half_tasks(v, w, nodes, bounds, forward, backward):
-    """IN v (u,) f8, w (u,) f8, nodes (from :func:`first_level` or :func:`next_level`),
-    bounds (n_chunks+1,) runs of tasks; OUT forward, backward (u + n_nodes,) f8: task 2i
-    the forward layers of node i, task 2i + 1 its backward ones, each writing its own
-    slots. A chunk kernel whose chunks are runs of tasks (see fastkmeans._chunks)."""
-    for c in range(bounds.shape[0] - 1):
-        for task in range(bounds[c], bounds[c + 1]):
+    n_nodes = 1 if k > 1 else 0
+    while n_nodes > 0:
+        forward = np.empty(u + n_nodes)
+        backward = np.empty(u + n_nodes)
+        for task in prange(2 * n_nodes):
             i = task // 2
             lo, hi, kk = nodes[i, 0], nodes[i, 1], nodes[i, 2]
             k1 = kk // 2
@@ -208,15 +207,8 @@ def half_tasks(v, w, nodes, bounds, forward, backward):
             first = kk - k1 if back else k1
             half_costs(v, w, lo, hi, back, first, kk - first, backward if back else forward,
                        lo + i)  # fmt: skip
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def best_splits(nodes, forward, backward, bounds, split):
-    """IN nodes, forward, backward (from :func:`half_tasks`), bounds runs of nodes; OUT
-    split (n_nodes,) intp: where node i's two halves sum least (ties: the fewest values on
-    the left). A chunk kernel whose chunks are runs of nodes."""
-    for c in range(bounds.shape[0] - 1):
-        for i in range(bounds[c], bounds[c + 1]):
+        split = np.empty(n_nodes, dtype=np.intp)
+        for i in prange(n_nodes):
             off = nodes[i, 0] + i
             L = nodes[i, 1] - nodes[i, 0]
             k1 = nodes[i, 2] // 2
@@ -226,21 +218,15 @@ def best_splits(nodes, forward, backward, bounds, split):
                 if total < best:
                     best_s, best = s, total
             split[i] = nodes[i, 0] + best_s
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def next_level(nodes, n_nodes, split, starts):
-    """IN nodes, n_nodes, split (from :func:`best_splits`); OUT starts at the splits.
-    Returns the next level's nodes (by lo) and their number: both halves of every node
-    with more than one cluster."""
-    children = np.empty((2 * n_nodes, 5), dtype=np.intp)
-    m = 0
-    for i in range(n_nodes):
-        lo, hi, kk, j0 = nodes[i, 0], nodes[i, 1], nodes[i, 2], nodes[i, 3]
-        k1 = kk // 2
-        starts[j0 + k1] = split[i]
-        for c_lo, c_hi, c_k, c_j0 in ((lo, split[i], k1, j0), (split[i], hi, kk - k1, j0 + k1)):
-            if c_k > 1:
-                _put(children, m, c_lo, c_hi, c_k, c_j0, 0)
-                m += 1
-    return children, m
+        children = np.empty((2 * n_nodes, 5), dtype=np.intp)
+        m = 0
+        for i in range(n_nodes):
+            lo, hi, kk, j0 = nodes[i, 0], nodes[i, 1], nodes[i, 2], nodes[i, 3]
+            k1 = kk // 2
+            starts[j0 + k1] = split[i]
+            for c_lo, c_hi, c_k, c_j0 in ((lo, split[i], k1, j0), (split[i], hi, kk - k1, j0 + k1)):
+                if c_k > 1:
+                    _put(children, m, c_lo, c_hi, c_k, c_j0, 0)
+                    m += 1
+        nodes = children
+        n_nodes = m

@@ -10,9 +10,10 @@ chunk order, so results do not depend on the thread count.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -26,12 +27,12 @@ def _sq_dist(X, i, row):
     return np.float64(s)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def closest_update(X, w, row, bounds, first, closest, chunk_pot):
     """IN X (b,d), w (b,) f8, row (d,) the new center (X's dtype), bounds (n_chunks+1,), first bool
     (overwrite instead of taking the minimum); INOUT closest (b,) f8; OUT chunk_pot
     (n_chunks,) f8: sum of w * closest per chunk."""
-    for c in range(bounds.shape[0] - 1):  # a chunk kernel: see fastkmeans._chunks
+    for c in prange(bounds.shape[0] - 1):
         s = 0.0
         for i in range(bounds[c], bounds[c + 1]):
             d2 = _sq_dist(X, i, row)
@@ -41,12 +42,12 @@ def closest_update(X, w, row, bounds, first, closest, chunk_pot):
         chunk_pot[c] = s
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def candidate_potentials(X, w, closest, candidates, bounds, chunk_pot):
     """IN X (b,d), w (b,) f8, closest (b,) f8, candidates (t,d) of X's dtype, bounds (n_chunks+1,);
     OUT chunk_pot (n_chunks,t) f8: per chunk, sum of w * min(closest, d2 to candidate)."""
     n_trials = candidates.shape[0]
-    for c in range(bounds.shape[0] - 1):  # a chunk kernel: see fastkmeans._chunks
+    for c in prange(bounds.shape[0] - 1):
         for t in range(n_trials):
             chunk_pot[c, t] = 0.0
         for i in range(bounds[c], bounds[c + 1]):
@@ -55,3 +56,8 @@ def candidate_potentials(X, w, closest, candidates, bounds, chunk_pot):
             for t in range(n_trials):
                 d2 = _sq_dist(X, i, candidates[t])
                 chunk_pot[c, t] += wi * min(ci, d2)
+
+
+#: On the calling thread: Dask workers.
+closest_update_serial = serial_twin(closest_update)
+candidate_potentials_serial = serial_twin(candidate_potentials)

@@ -1,16 +1,14 @@
 """Greedy k-means++ seeding (Arthur & Vassilvitskii, with scikit-learn's local trials).
 
-Random numbers are drawn in Python and passed in; :func:`fastkmeans._seeding.plusplus_chunks`
-runs the steps, these kernels walk the weighted potential: the draw of the candidates and
-the choice of the best on the calling thread, the passes over the rows as chunk kernels
-(see fastkmeans._chunks). Potentials are summed per fixed chunk and merged in chunk order,
-so the picks do not depend on the thread count.
+Random numbers are drawn in Python and passed in; the kernel only walks the weighted
+potential. Potentials are summed per fixed chunk and merged in chunk order, so the picks do
+not depend on the thread count.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import (
     FASTMATH,
@@ -59,6 +57,17 @@ def _sq_dist_rows(X, a, b):
         t = X[a, f] - X[b, f]
         s += t * t
     return np.float64(s)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _first_chunk(X, w, closest, lo, hi, row):
+    """IN X (n,d), w (n,) f8, rows lo..hi, the first center's row; OUT closest (n,) f8.
+    Returns the chunk's potential sum(w * closest)."""
+    s = 0.0
+    for i in range(lo, hi):
+        closest[i] = _sq_dist_rows(X, i, row)
+        s += w[i] * closest[i]
+    return s
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
@@ -169,8 +178,8 @@ def _candidate_tiles(X, w, closest, lo, hi, cand, pot):
 
     For few features: rows go in transposed tiles, shared by the L candidates, so that
     every inner loop runs across rows (SIMD). Nothing per row is stored: the winner's
-    distances are recomputed by :func:`take_row` (storing n x L distances costs
-     more memory traffic than recomputing one candidate's)."""
+    distances are recomputed by :func:`_take_row` (storing n x L distances costs more
+    memory traffic than recomputing one candidate's)."""
     n_trials, d = cand.shape
     zero = np.zeros(d, dtype=X.dtype)
     tile = np.empty(TILE_ROWS * d, dtype=X.dtype)
@@ -192,8 +201,22 @@ def _candidate_tiles(X, w, closest, lo, hi, cand, pot):
             pot[t] += s
 
 
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _take_row(X, w, closest, lo, hi, row):
+    """IN X (n,d), w (n,) f8, rows lo..hi, the chosen center's row; INOUT closest (n,) f8.
+    Returns the chunk's new potential. The distances are summed as :func:`_sq_dist_rows`
+    sums them, which may differ from the tile sums that weighed the candidate in the last
+    bits: harmless, since only the draw of later centers depends on them."""
+    s = 0.0
+    for i in range(lo, hi):
+        c = min(closest[i], _sq_dist_rows(X, i, row))
+        closest[i] = c
+        s += w[i] * c
+    return s
+
+
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def first_center(w, bounds, first_u, chunk_pot):
+def _first_center(w, bounds, first_u, chunk_pot):
     """IN w (n,) f8, bounds, first_u f8; OUT chunk_pot (n_chunks,) f8 (chunk weights).
     Returns the first center: a row drawn with probability proportional to its weight."""
     ones = np.ones(w.shape[0])
@@ -208,7 +231,7 @@ def first_center(w, bounds, first_u, chunk_pot):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def draw_candidates(w, closest, bounds, chunk_pot, u, candidates):
+def _draw_candidates(w, closest, bounds, chunk_pot, u, candidates):
     """IN w, closest, bounds, chunk_pot, u (L,) uniforms; OUT candidates (L,) intp.
     Returns False when no row has positive potential (every row sits on a center)."""
     total = 0.0
@@ -220,7 +243,7 @@ def draw_candidates(w, closest, bounds, chunk_pot, u, candidates):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def best_candidate(cand_pot, candidates):
+def _best_candidate(cand_pot, candidates):
     """IN cand_pot (n_chunks,L) f8, candidates (L,). Returns the index t of the candidate
     whose potential, summed in chunk order, is lowest (ties to the first drawn)."""
     best_t = 0
@@ -236,46 +259,76 @@ def best_candidate(cand_pot, candidates):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def tile_potentials(X, w, closest, bounds, cand, cand_pot):
-    """IN X (n,d), w (n,) f8, closest (n,) f8, bounds (n_chunks+1,), cand (L,d) this step's
-    candidates; OUT cand_pot (n_chunks,L) f8: each chunk's potential were each candidate
-    added (:func:`_candidate_tiles`, for few features: nothing stored per row). A chunk
-    kernel (see fastkmeans._chunks)."""
-    for c in range(bounds.shape[0] - 1):
-        _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
+def _gather(X, candidates, cand):
+    """IN X (n,d), candidates (L,) rows; OUT cand (L,d) = X[candidates], element by element
+    (an array assignment would compile Numba's shape-mismatch message)."""
+    for t in range(candidates.shape[0]):
+        i = candidates[t]
+        for f in range(X.shape[1]):
+            cand[t, f] = X[i, f]
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def stored_potentials(X, w, closest, bounds, cand, dstore, cand_pot):
-    """As :func:`tile_potentials`, for more features: rows as they lie, each read once for
-    the L candidates (:func:`_candidate_chunk`; transposing longer rows costs more than it
-    saves), their squared distances kept in dstore (n,L) (OUT, the chunks' rows) for
-    :func:`take_stored`."""
-    for c in range(bounds.shape[0] - 1):
-        _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], cand, dstore, cand_pot[c])
+def _workspace(X, bounds, trial_u):
+    """IN X (n,d), bounds (n_chunks+1,), trial_u (k-1,L). Returns the workspaces of one
+    k-means++ run: closest (n,) f8, cand (L,d), chunk_pot (n_chunks,) f8, candidates (L,)
+    intp, cand_pot (n_chunks,L) f8."""
+    n_chunks = bounds.shape[0] - 1
+    n_trials = trial_u.shape[1]
+    return (
+        np.empty(X.shape[0]),
+        np.empty((n_trials, X.shape[1]), dtype=X.dtype),
+        np.empty(n_chunks),
+        np.empty(n_trials, dtype=np.intp),
+        np.empty((n_chunks, n_trials)),
+    )
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def take_row(X, w, bounds, row, closest, chunk_pot):
-    """IN X (n,d), w (n,) f8, bounds, row the chosen center's row; INOUT closest (n,) f8
-    (its minimum with the squared distances to the row: start from inf for the first
-    center); OUT chunk_pot (n_chunks,) f8 the chunks' new potentials. The distances are
-    summed as :func:`_sq_dist_rows` sums them, which may differ from the tile sums that
-    weighed the candidate in the last bits: harmless, since only the draw of later centers
-    depends on them. A chunk kernel."""
-    for c in range(bounds.shape[0] - 1):
-        s = 0.0
-        for i in range(bounds[c], bounds[c + 1]):
-            v = min(closest[i], _sq_dist_rows(X, i, row))
-            closest[i] = v
-            s += w[i] * v
-        chunk_pot[c] = s
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def kmeans_plusplus_tiles(X, w, bounds, first_u, trial_u, out):
+    """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
+    uniforms in [0,1); OUT out (k,) intp: the rows chosen as centers. For few features
+    (below ``SEED_TILES_BELOW_FEATURES``): each step weighs the L candidates on transposed
+    tiles (:func:`_candidate_tiles`), nothing stored per row, and reads the data once more
+    to take the winner."""
+    n = X.shape[0]
+    n_chunks = bounds.shape[0] - 1
+    closest, cand, chunk_pot, candidates, cand_pot = _workspace(X, bounds, trial_u)
+    out[0] = _first_center(w, bounds, first_u, chunk_pot)
+    for c in prange(n_chunks):
+        chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], out[0])
+    for step in range(1, out.shape[0]):
+        if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
+            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
+            continue
+        _gather(X, candidates, cand)
+        for c in prange(n_chunks):
+            _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
+        out[step] = candidates[_best_candidate(cand_pot, candidates)]
+        for c in prange(n_chunks):
+            chunk_pot[c] = _take_row(X, w, closest, bounds[c], bounds[c + 1], out[step])
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def take_stored(w, closest, dstore, bounds, t, chunk_pot):
-    """IN w (n,) f8, dstore (n,L) from :func:`stored_potentials`, bounds, the chosen
-    candidate t; INOUT closest (n,) f8; OUT chunk_pot (n_chunks,) f8 the chunks' new
-    potentials. A chunk kernel."""
-    for c in range(bounds.shape[0] - 1):
-        chunk_pot[c] = _take_chunk(w, closest, dstore, bounds[c], bounds[c + 1], t)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def kmeans_plusplus_rows(X, w, bounds, first_u, trial_u, out):
+    """As :func:`kmeans_plusplus_tiles`, for more features: rows as they lie (transposing
+    longer rows costs more than it saves), each row read once for the L candidates
+    (:func:`_candidate_chunk`) and their distances kept (n x L) to take the winner."""
+    n = X.shape[0]
+    n_chunks = bounds.shape[0] - 1
+    closest, cand, chunk_pot, candidates, cand_pot = _workspace(X, bounds, trial_u)
+    dstore = np.empty((n, trial_u.shape[1]), dtype=X.dtype)
+    out[0] = _first_center(w, bounds, first_u, chunk_pot)
+    for c in prange(n_chunks):
+        chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], out[0])
+    for step in range(1, out.shape[0]):
+        if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
+            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
+            continue
+        _gather(X, candidates, cand)
+        for c in prange(n_chunks):
+            _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], cand, dstore, cand_pot[c])
+        best = _best_candidate(cand_pot, candidates)
+        out[step] = candidates[best]
+        for c in prange(n_chunks):
+            chunk_pot[c] = _take_chunk(w, closest, dstore, bounds[c], bounds[c + 1], best)

@@ -8,7 +8,7 @@ the same order whatever the thread count.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
 
@@ -16,20 +16,18 @@ from .._config import FASTMATH, NUMBA_CACHE
 SILHOUETTE_BLOCK_ROWS: int = 64
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def silhouette_samples(X, labels, counts, bounds, out):
-    """IN X (n,d), labels (n,) intp in [0, k), counts (k,) intp cluster sizes, bounds
-    (n_blocks+1,) the blocks of rows; OUT out (n,) f8: silhouette s_i = (b_i - a_i) /
-    max(a_i, b_i), 0 for members of singleton clusters. A chunk kernel whose chunks are the
-    blocks (see fastkmeans._chunks)."""
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def silhouette_samples(X, labels, counts, out):
+    """IN X (n,d), labels (n,) intp in [0, k), counts (k,) intp cluster sizes; OUT out (n,) f8:
+    silhouette s_i = (b_i - a_i) / max(a_i, b_i), 0 for members of singleton clusters."""
     n, d = X.shape
     k = counts.shape[0]
-    table = np.empty((SILHOUETTE_BLOCK_ROWS, k), dtype=np.float64)
-    for c in range(bounds.shape[0] - 1):
-        start = bounds[c]
-        stop = bounds[c + 1]
-        sums = table[: stop - start]
-        sums[:] = 0.0
+    block = SILHOUETTE_BLOCK_ROWS
+    n_blocks = (n + block - 1) // block
+    for c in prange(n_blocks):
+        start = c * block
+        stop = min(start + block, n)
+        sums = np.zeros((stop - start, k), dtype=np.float64)
         for j in range(n):
             lj = labels[j]
             for r in range(stop - start):

@@ -86,8 +86,8 @@ def kmeans_plusplus_small(X, w, bounds, first_u, trial_u, out):
     """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L)
     f8 uniforms in [0,1); OUT out (k,) intp: the rows chosen as centers (greedy
     k-means++, :func:`.seeding.kmeans_plusplus_tiles`' draws and walk), row by row. The
-    totals are summed as :mod:`.seeding`'s ``first_center``, ``draw_candidates`` and
-    ``best_candidate`` sum them, here in one kernel (each kernel called costs a
+    totals are summed as :mod:`.seeding`'s ``_first_center``, ``_draw_candidates`` and
+    ``_best_candidate`` sum them, here in one kernel (each kernel called costs a
     compilation of its own)."""
     n = X.shape[0]
     n_chunks = bounds.shape[0] - 1

@@ -16,9 +16,11 @@ Rows go in the fixed chunks of the dense kernels.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
+from .seeding import _best_candidate, _draw_candidates, _first_center
+from .twins import serial_twin
 
 
 # --------------------------------------------------------------------------- primitives
@@ -114,7 +116,7 @@ def _assign_rows(data, indices, indptr, w, centers_t, half_sq, center_sq, lo, hi
     return s, moved
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def assign(data, indices, indptr, w, centers_t, half_sq, center_sq, bounds, labels, inertia,
            changed):  # fmt: skip
     """IN data, indices, indptr (n+1,): the rows; w (n,) f8, centers_t (d,k) the centers
@@ -122,17 +124,17 @@ def assign(data, indices, indptr, w, centers_t, half_sq, center_sq, bounds, labe
     ||c||^2, bounds (n_chunks+1,); INOUT labels (n,) intp; OUT inertia (n_chunks,) f8,
     changed (n_chunks,) intp: per chunk, the weighted inertia and the labels changed."""
     k = centers_t.shape[1]
-    dots = np.empty(k, dtype=centers_t.dtype)
-    for c in range(bounds.shape[0] - 1):  # a chunk kernel: see fastkmeans._chunks
+    for c in prange(bounds.shape[0] - 1):
+        dots = np.empty(k, dtype=centers_t.dtype)
         inertia[c], changed[c] = _assign_rows(data, indices, indptr, w, centers_t, half_sq,
                                               center_sq, bounds[c], bounds[c + 1], labels,
                                               dots)  # fmt: skip
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def by_cluster(labels, k):
+def _by_cluster(labels, k):
     """IN labels (n,) in 0..k-1. Returns (order (n,) intp, starts (k+1,) intp): the rows of
-    cluster j are order[starts[j]:starts[j+1]], in increasing row order (a counting sort)."""
+    cluster j are order[starts[j]:starts[j+1]], in increasing row order."""
     starts = np.zeros(k + 1, dtype=np.intp)
     for i in range(labels.shape[0]):
         starts[labels[i] + 1] += 1
@@ -146,13 +148,14 @@ def by_cluster(labels, k):
     return order, starts
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def cluster_sums(data, indices, indptr, w, order, starts, sums, wsums):
-    """IN data, indices, indptr: the rows; w (n,) f8, the rows by cluster (``order``,
-    ``starts`` from :func:`by_cluster`); OUT sums (k,d) f8, wsums (k,) f8: each cluster's
-    weighted sum of rows and weight, summed in row order. A chunk kernel whose chunks are
-    the clusters, ``starts`` their bounds (see fastkmeans._chunks)."""
-    for j in range(starts.shape[0] - 1):
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def cluster_sums(data, indices, indptr, w, labels, sums, wsums):
+    """IN data, indices, indptr: the rows; w (n,) f8, labels (n,) in 0..k-1; OUT sums (k,d)
+    f8, wsums (k,) f8: each cluster's weighted sum of rows and weight, summed in row order
+    by one thread per cluster."""
+    k = sums.shape[0]
+    order, starts = _by_cluster(labels, k)
+    for j in prange(k):
         acc = sums[j]
         acc[:] = 0.0
         ws = 0.0
@@ -165,44 +168,41 @@ def cluster_sums(data, indices, indptr, w, order, starts, sums, wsums):
         wsums[j] = ws
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def assigned_sq_distances(data, indices, indptr, centers, center_sq, labels, out):
     """IN the rows, centers (k,d), center_sq (k,) f8, labels (n,); OUT out (n,) f8:
-    ||x_i - c_label_i||^2 from differences in float64. A chunk kernel of one row per
-    chunk, ``indptr`` its bounds (see fastkmeans._chunks)."""
-    for i in range(out.shape[0]):
+    ||x_i - c_label_i||^2 from differences in float64."""
+    for i in prange(out.shape[0]):
         out[i] = _sq_dist(data, indices, indptr[i], indptr[i + 1], centers, labels[i],
                           center_sq)  # fmt: skip
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def all_distances(data, indices, indptr, centers, center_sq, out):
     """IN the rows, centers (k,d), center_sq (k,) f8; OUT out (n,k) f8: Euclidean distances
-    from differences in float64. A chunk kernel of one row per chunk, ``indptr`` its
-    bounds (see fastkmeans._chunks)."""
-    for i in range(out.shape[0]):
+    from differences in float64."""
+    for i in prange(out.shape[0]):
         for j in range(centers.shape[0]):
             out[i, j] = np.sqrt(_sq_dist(data, indices, indptr[i], indptr[i + 1], centers, j,
                                          center_sq))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- mini-batch
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def minibatch_update(data, indices, indptr, w, order, starts, centers, counts, new_centers,
-                     shifts):  # fmt: skip
-    """IN the batch rows, w (b,) f8, the rows by their nearest center (``order``, ``starts``
-    from :func:`by_cluster`), centers (k,d); INOUT counts (k,) f8; OUT new_centers (k,d),
-    shifts (k,) f8 each center's squared move. As the dense step: c_j <- (count_j c_j +
-    sum_{i in j} w_i x_i) / (count_j + sum w_i), centers that received no rows stay. A chunk
-    kernel whose chunks are the centers, ``starts`` their bounds."""
-    d = centers.shape[1]
-    row = np.empty(d)
-    for j in range(starts.shape[0] - 1):
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def minibatch_update(data, indices, indptr, w, centers, labels, counts, new_centers, shifts):
+    """IN the batch rows, w (b,) f8, centers (k,d), labels (b,) their nearest centers;
+    INOUT counts (k,) f8; OUT new_centers (k,d), shifts (k,) f8 each center's squared move.
+    As the dense step: c_j <- (count_j c_j + sum_{i in j} w_i x_i) / (count_j + sum w_i),
+    centers that received no rows stay."""
+    k, d = centers.shape
+    order, starts = _by_cluster(labels, k)
+    for j in prange(k):
         ws = 0.0
         for q in range(starts[j], starts[j + 1]):
             ws += w[order[q]]
         if ws > 0.0:
             old = counts[j]
+            row = np.empty(d)
             for f in range(d):
                 row[f] = np.float64(centers[j, f]) * old
             for q in range(starts[j], starts[j + 1]):
@@ -273,35 +273,43 @@ def _potential(w, closest, dist, lo, hi):
     return s
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def candidate_distances(data, indices, indptr, cptr, crow, cval, sq, candidates, dist):
-    """k-means++: IN the rows by row and by column (cptr, crow, cval from :func:`by_column`),
-    sq (n,) f8 ||x||^2, candidates (L,) rows; OUT dist (L,n) f8: every row's squared
-    distance to each candidate, from the columns of the candidate's own few entries
-    (:func:`_row_distances`), not from a pass over all of X. A row kernel over the
-    candidates (see fastkmeans._chunks)."""
-    for t in range(candidates.shape[0]):
-        _row_distances(data, indices, indptr, cptr, crow, cval, sq, candidates[t], dist[t])
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def candidate_potentials(w, closest, dist, bounds, cand_pot):
-    """k-means++: IN w, closest (n,) f8, dist (L,n) f8, bounds (n_chunks+1,); OUT cand_pot
-    (n_chunks,L) f8: each chunk's potential were each candidate added. A chunk kernel."""
-    for c in range(bounds.shape[0] - 1):
-        for t in range(dist.shape[0]):
-            cand_pot[c, t] = _potential(w, closest, dist[t], bounds[c], bounds[c + 1])
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def take_distances(w, dist, bounds, closest, chunk_pot):
-    """k-means++: IN w (n,) f8, dist (n,) f8 the chosen center's squared distances, bounds;
-    INOUT closest (n,) f8 (its minimum with dist); OUT chunk_pot (n_chunks,) f8 the chunks'
-    new potentials. A chunk kernel."""
-    for c in range(bounds.shape[0] - 1):
-        for i in range(bounds[c], bounds[c + 1]):
-            closest[i] = min(closest[i], dist[i])
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def kmeans_plusplus(data, indices, indptr, cptr, crow, cval, sq, w, bounds, first_u, trial_u,
+                    out):  # fmt: skip
+    """IN the rows by row (data, indices, indptr) and by column (cptr, crow, cval from
+    :func:`by_column`), sq (n,) f8 ||x||^2, w (n,) f8, bounds (n_chunks+1,), first_u f8
+    and trial_u (k-1,L) f8 uniforms in [0,1); OUT out (k,) intp the rows chosen as
+    centers. Greedy k-means++ with the same draws as :func:`.seeding.kmeans_plusplus_rows`: the
+    first row by weight, then at each step the candidate of lowest potential among L rows
+    drawn by potential. A candidate's distances to every row come from the columns of its
+    own few entries (:func:`_row_distances`), not from a pass over all of X."""
+    n = sq.shape[0]
+    n_chunks = bounds.shape[0] - 1
+    n_trials = trial_u.shape[1]
+    closest = np.empty(n)
+    dist = np.empty((n_trials, n))
+    chunk_pot = np.empty(n_chunks)
+    candidates = np.empty(n_trials, dtype=np.intp)
+    cand_pot = np.empty((n_chunks, n_trials))
+    out[0] = _first_center(w, bounds, first_u, chunk_pot)
+    _row_distances(data, indices, indptr, cptr, crow, cval, sq, out[0], closest)
+    for c in prange(n_chunks):
         chunk_pot[c] = _potential(w, closest, closest, bounds[c], bounds[c + 1])
+    for step in range(1, out.shape[0]):
+        if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
+            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
+            continue
+        for t in prange(n_trials):
+            _row_distances(data, indices, indptr, cptr, crow, cval, sq, candidates[t], dist[t])
+        for c in prange(n_chunks):
+            for t in range(n_trials):
+                cand_pot[c, t] = _potential(w, closest, dist[t], bounds[c], bounds[c + 1])
+        best = _best_candidate(cand_pot, candidates)
+        out[step] = candidates[best]
+        for c in prange(n_chunks):
+            for i in range(bounds[c], bounds[c + 1]):
+                closest[i] = min(closest[i], dist[best, i])
+            chunk_pot[c] = _potential(w, closest, closest, bounds[c], bounds[c + 1])
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -328,7 +336,7 @@ def _nearest_chunk(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offs
     return pot
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def update_nearest(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offset, bounds,
                    closest, nearest, chunk_pot):  # fmt: skip
     """k-means||: IN the rows, sq (n,) f8, w (n,) f8; the m new candidates held by column,
@@ -336,7 +344,14 @@ def update_nearest(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offs
     cand_sq (m,) f8, offset (the number of earlier candidates), bounds; INOUT closest (n,)
     f8, nearest (n,) intp (ties keep the earlier candidate); OUT chunk_pot (n_chunks,) f8.
     Dot products go through the candidates' columns: work nnz(x) x candidates per column."""
-    for c in range(bounds.shape[0] - 1):  # a chunk kernel: see fastkmeans._chunks
+    for c in prange(bounds.shape[0] - 1):
         chunk_pot[c] = _nearest_chunk(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq,
                                       offset, bounds[c], bounds[c + 1], closest,
                                       nearest)  # fmt: skip
+
+
+#: On the calling thread, for small data (no thread start-up, no waiting on a busy core).
+assign_serial = serial_twin(assign)
+cluster_sums_serial = serial_twin(cluster_sums)
+kmeans_plusplus_serial = serial_twin(kmeans_plusplus)
+minibatch_update_serial = serial_twin(minibatch_update)

@@ -17,11 +17,12 @@ per fixed chunk with periodic refreshes, exactly as in :mod:`.hamerly`. The boun
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .hamerly import _dist, lower_bound, scan_values
 from .partials import clear_partials, refresh_tile, relabel
+from .twins import serial_twin
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -108,7 +109,7 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
     return inert, n_changed, n_scanned
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def yinyang_step(
     X,
     w,
@@ -134,7 +135,9 @@ def yinyang_step(
     f8, partials sums, wsums, stats; OUT inertia, changed, scanned, all as in
     :func:`.hamerly.hamerly_step`. Chunk c writes only its own slots. BLAS must run
     single-threaded."""
-    for c in range(bounds.shape[0] - 1):  # a chunk kernel: see fastkmeans._chunks
+    for c in prange(bounds.shape[0] - 1):
+        # Outputs are arguments of their own: Numba (0.68) loses the stores of a prange loop
+        # into arrays unpacked from a tuple argument.
         done = _yinyang_chunk(
             X,
             w,
@@ -151,3 +154,7 @@ def yinyang_step(
             stats[c],
         )
         inertia[c], changed[c], scanned[c] = done
+
+
+#: On the calling thread: Dask workers.
+yinyang_step_serial = serial_twin(yinyang_step)
