@@ -118,12 +118,47 @@ def direct_column(xt, centers, j, acc):
                 acc[r] += t0 * t0
 
 
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _keep_lower4_pairs(xt, centers, j, best, lab, m):
+    """:func:`_keep_lower4` for a tile of two features, the four squared distances computed
+    in the same loop (no ``acc`` stores and loads): each distance is formed as
+    :func:`direct_column` forms it for d = 2 (``t0 * t0``, then ``+= t1 * t1``), compared in
+    the same order, so the labels are the same."""
+    a0 = xt[0]
+    a1 = xt[1]
+    c00, c01 = centers[j, 0], centers[j, 1]
+    c10, c11 = centers[j + 1, 0], centers[j + 1, 1]
+    c20, c21 = centers[j + 2, 0], centers[j + 2, 1]
+    c30, c31 = centers[j + 3, 0], centers[j + 3, 1]
+    for r in range(m):
+        x0 = a0[r]
+        x1 = a1[r]
+        t = x0 - c00
+        v0 = t * t
+        t = x1 - c01
+        v0 += t * t
+        t = x0 - c10
+        v1 = t * t
+        t = x1 - c11
+        v1 += t * t
+        t = x0 - c20
+        v2 = t * t
+        t = x1 - c21
+        v2 += t * t
+        t = x0 - c30
+        v3 = t * t
+        t = x1 - c31
+        v3 += t * t
+        best[r], lab[r] = _lower4(j, best[r], lab[r], v0, v1, v2, v3)
+
+
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _assign_direct(xt, centers, acc, best, lab):
     """IN xt (d,m) a transposed tile, centers (k,d); OUT lab (m,) int32 nearest centers
     by direct squared differences (:func:`direct_column`); workspaces acc (4, TILE),
     best (TILE,). Every inner loop runs across the tile's rows (SIMD); the lowest is kept
-    four centers at a time (:func:`_keep_lower4`)."""
+    four centers at a time (:func:`_keep_lower4`; with two features, :func:`_keep_lower4_pairs`
+    also forms their distances in that loop)."""
     k = centers.shape[0]
     m = xt.shape[1]
     for r in range(m):
@@ -131,6 +166,9 @@ def _assign_direct(xt, centers, acc, best, lab):
         lab[r] = 0
     k4 = k // 4 * 4
     for j in range(0, k4, 4):
+        if xt.shape[0] == 2:  # 1.6x faster at 1,000,000 x 2, k = 8 (one thread)
+            _keep_lower4_pairs(xt, centers, j, best, lab, m)
+            continue
         for q in range(4):
             direct_column(xt, centers, j + q, acc[q])
         _keep_lower4(j, acc, best, lab, m)
