@@ -129,3 +129,27 @@ def test_bounded_algorithms_still_give_lloyds_labels(algorithm, dtype, shape):
     atol = step * float(np.abs(ref.centroids).max())
     np.testing.assert_allclose(got.centroids, ref.centroids, rtol=0, atol=atol)
     assert got.inertia == pytest.approx(ref.inertia, rel=1e-10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    d=st.integers(1, 5),
+    k=st.integers(1, 11),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
+def test_direct_labels_break_ties_towards_the_lower_center(d, k, dtype, seed):
+    """Small integers: every distance is exact in either dtype, many of them tie, and the
+    label must be the first nearest center, whichever loop formed the distances (with two
+    features the keep-lower loop forms them itself)."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, lloyd.TILE_ROWS + 1))
+    xt = rng.integers(-3, 4, size=(d, m)).astype(dtype)
+    centers = rng.integers(-3, 4, size=(k, d)).astype(dtype)
+    acc = np.empty((4, lloyd.TILE_ROWS), dtype=dtype)
+    best = np.empty(lloyd.TILE_ROWS, dtype=dtype)
+    lab = np.empty(2 * lloyd.TILE_ROWS, dtype=np.int32)
+    lloyd._assign_direct(xt, centers, acc, best, lab)
+    dist = ((xt.T[:, None, :] - centers[None]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(lab[:m], dist.argmin(axis=1))
+    np.testing.assert_array_equal(best[:m], dist.min(axis=1))

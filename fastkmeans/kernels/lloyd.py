@@ -119,11 +119,22 @@ def direct_column(xt, centers, j, acc):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+def _sq_pair(x0, x1, c0, c1):
+    """The squared distance of (x0, x1) to (c0, c1), formed as :func:`direct_column` forms
+    it for two features: ``t0 * t0``, then ``+= t1 * t1``."""
+    t = x0 - c0
+    v = t * t
+    t = x1 - c1
+    v += t * t
+    return v
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _keep_lower4_pairs(xt, centers, j, best, lab, m):
     """:func:`_keep_lower4` for a tile of two features, the four squared distances computed
-    in the same loop (no ``acc`` stores and loads): each distance is formed as
-    :func:`direct_column` forms it for d = 2 (``t0 * t0``, then ``+= t1 * t1``), compared in
-    the same order, so the labels are the same."""
+    in the same loop (no ``acc`` stores and loads): each distance formed as
+    :func:`direct_column` forms it (:func:`_sq_pair`), compared in the same order, so the
+    labels are the same."""
     a0 = xt[0]
     a1 = xt[1]
     c00, c01 = centers[j, 0], centers[j, 1]
@@ -133,22 +144,10 @@ def _keep_lower4_pairs(xt, centers, j, best, lab, m):
     for r in range(m):
         x0 = a0[r]
         x1 = a1[r]
-        t = x0 - c00
-        v0 = t * t
-        t = x1 - c01
-        v0 += t * t
-        t = x0 - c10
-        v1 = t * t
-        t = x1 - c11
-        v1 += t * t
-        t = x0 - c20
-        v2 = t * t
-        t = x1 - c21
-        v2 += t * t
-        t = x0 - c30
-        v3 = t * t
-        t = x1 - c31
-        v3 += t * t
+        v0 = _sq_pair(x0, x1, c00, c01)
+        v1 = _sq_pair(x0, x1, c10, c11)
+        v2 = _sq_pair(x0, x1, c20, c21)
+        v3 = _sq_pair(x0, x1, c30, c31)
         best[r], lab[r] = _lower4(j, best[r], lab[r], v0, v1, v2, v3)
 
 
