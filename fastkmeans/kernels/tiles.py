@@ -15,8 +15,8 @@ def _transpose_tile(X, t0, m, shift, tile):
     d = X.shape[1]
     xt = tile.reshape(-1)[: d * m].reshape((d, m))
     rows = X[t0 : t0 + m]  # slices: indices from 0, no wrap-around checks in the loops
-    if d == 2:  # stride-2 loads of one flat run, which LLVM de-interleaves in SIMD: half
-        flat = rows.reshape(-1)  # the time of the 8-row blocks at 1,000,000 x 2 (one thread)
+    if d == 2:  # stride-2 loads of one flat run
+        flat = rows.reshape(-1)  # (for two features the 8-row blocks below were slower)
         x0 = xt[0]
         x1 = xt[1]
         s0 = shift[0]
