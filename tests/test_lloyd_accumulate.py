@@ -141,7 +141,7 @@ def test_bounded_algorithms_still_give_lloyds_labels(algorithm, dtype, shape):
 def test_direct_labels_break_ties_towards_the_lower_center(d, k, dtype, seed):
     """Small integers: every distance is exact in either dtype, many of them tie, and the
     label must be the first nearest center, whichever loop formed the distances (with two
-    features the keep-lower loop forms them itself)."""
+    features Lloyd's keep-lower loop forms them itself, from the rows in place)."""
     rng = np.random.default_rng(seed)
     m = int(rng.integers(1, lloyd.TILE_ROWS + 1))
     xt = rng.integers(-3, 4, size=(d, m)).astype(dtype)
@@ -153,3 +153,9 @@ def test_direct_labels_break_ties_towards_the_lower_center(d, k, dtype, seed):
     dist = ((xt.T[:, None, :] - centers[None]) ** 2).sum(axis=2)
     np.testing.assert_array_equal(lab[:m], dist.argmin(axis=1))
     np.testing.assert_array_equal(best[:m], dist.min(axis=1))
+    if d == 2:  # Lloyd's kernel reads two features in place, untransposed
+        lab[:] = -1
+        best[:] = np.nan
+        lloyd._assign_pairs(np.ascontiguousarray(xt.T), centers, best, lab)
+        np.testing.assert_array_equal(lab[:m], dist.argmin(axis=1))
+        np.testing.assert_array_equal(best[:m], dist.min(axis=1))

@@ -130,20 +130,18 @@ def _sq_pair(x0, x1, c0, c1):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
-def _keep_lower4_pairs(xt, centers, j, best, lab, m):
-    """:func:`_keep_lower4` for a tile of two features, the four squared distances computed
-    in the same loop (no ``acc`` stores and loads): each distance formed as
-    :func:`direct_column` forms it (:func:`_sq_pair`), compared in the same order, so the
-    labels are the same."""
-    a0 = xt[0]
-    a1 = xt[1]
+def _keep_lower4_pairs(flat, centers, j, best, lab, m):
+    """:func:`_keep_lower4` for rows of two features, read in place (``flat``: the tile's
+    rows, row-major, no transposed copy), the four squared distances computed in the same
+    loop (no ``acc`` stores and loads): each formed as :func:`direct_column` forms it
+    (:func:`_sq_pair`), compared in the same order, so the labels are the same."""
     c00, c01 = centers[j, 0], centers[j, 1]
     c10, c11 = centers[j + 1, 0], centers[j + 1, 1]
     c20, c21 = centers[j + 2, 0], centers[j + 2, 1]
     c30, c31 = centers[j + 3, 0], centers[j + 3, 1]
     for r in range(m):
-        x0 = a0[r]
-        x1 = a1[r]
+        x0 = flat[2 * r]
+        x1 = flat[2 * r + 1]
         v0 = _sq_pair(x0, x1, c00, c01)
         v1 = _sq_pair(x0, x1, c10, c11)
         v2 = _sq_pair(x0, x1, c20, c21)
@@ -152,12 +150,37 @@ def _keep_lower4_pairs(xt, centers, j, best, lab, m):
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _assign_pairs(rows, centers, best, lab):
+    """IN rows (m,2) C-ordered, centers (k,2); OUT lab (m,) int32 nearest centers, best
+    (m,) their squared distances: :func:`_assign_direct`'s labels and values for two
+    features, from the rows in place. Transposing a tile of two features first cost as much
+    as the search for 8 centers (1,000,000 x 2 rows, one thread, Numba 0.68)."""
+    k = centers.shape[0]
+    m = rows.shape[0]
+    flat = rows.reshape(-1)
+    for r in range(m):
+        best[r] = np.inf
+        lab[r] = 0
+    k4 = k // 4 * 4
+    for j in range(0, k4, 4):
+        _keep_lower4_pairs(flat, centers, j, best, lab, m)
+    for j in range(k4, k):
+        c0 = centers[j, 0]
+        c1 = centers[j, 1]
+        for r in range(m):  # _keep_lower, the distance formed in the loop
+            v = _sq_pair(flat[2 * r], flat[2 * r + 1], c0, c1)
+            b = best[r]
+            lab[r] = j if v < b else lab[r]
+            best[r] = min(v, b)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _assign_direct(xt, centers, acc, best, lab):
     """IN xt (d,m) a transposed tile, centers (k,d); OUT lab (m,) int32 nearest centers
-    by direct squared differences (:func:`direct_column`); workspaces acc (4, TILE),
-    best (TILE,). Every inner loop runs across the tile's rows (SIMD); the lowest is kept
-    four centers at a time (:func:`_keep_lower4`; with two features, :func:`_keep_lower4_pairs`
-    also forms their distances in that loop)."""
+    by direct squared differences (:func:`direct_column`), best (m,) their values;
+    workspace acc (4, TILE). Every inner loop runs across the tile's rows (SIMD); the
+    lowest is kept four centers at a time (:func:`_keep_lower4`). Two features go through
+    :func:`_assign_pairs` instead (the same labels)."""
     k = centers.shape[0]
     m = xt.shape[1]
     for r in range(m):
@@ -165,9 +188,6 @@ def _assign_direct(xt, centers, acc, best, lab):
         lab[r] = 0
     k4 = k // 4 * 4
     for j in range(0, k4, 4):
-        if xt.shape[0] == 2:  # no acc round trip: four distances in the keep-lower loop
-            _keep_lower4_pairs(xt, centers, j, best, lab, m)
-            continue
         for q in range(4):
             direct_column(xt, centers, j + q, acc[q])
         _keep_lower4(j, acc, best, lab, m)
@@ -193,8 +213,10 @@ def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, stats, smean,
     lab = np.empty(2 * TILE_ROWS, dtype=np.int32)  # labels, then _tile_partials' workspace
     for t0 in range(start, stop, TILE_ROWS):
         m = min(TILE_ROWS, stop - t0)
-        xt = _transpose_tile(X, t0, m, zero, tile)
-        _assign_direct(xt, centers, acc, best, lab)
+        if d == 2:
+            _assign_pairs(X[t0 : t0 + m], centers, best, lab)
+        else:
+            _assign_direct(_transpose_tile(X, t0, m, zero, tile), centers, acc, best, lab)
         inertia, moved = _tile_partials(X, w, centers, t0, m, lab, labels, smean, sums, wsums,
                                         stats, mode, inertia)  # fmt: skip
         changed += moved
