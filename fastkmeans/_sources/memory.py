@@ -55,12 +55,17 @@ class MemorySource(BlockSource):
         self.dtype = self.X.dtype.type
         self.cosine = cosine
         self.w = as_sample_weight(sample_weight, self.n)
-        self.weight_scale = weight_scale(float(self.w.max()))
-        if self.weight_scale != 1.0:
-            self.w = self.w / self.weight_scale
         self.offsets = np.array([0, self.n], dtype=np.intp)
-        self.block_weight = np.array([float(self.w.sum())])
-        self.n_positive = int((self.w > 0).sum())
+        if sample_weight is None:  # unit weights: no scans of them (1 ms for 1,000,000 rows)
+            self.weight_scale = 1.0
+            self.block_weight = np.array([float(self.n)])
+            self.n_positive = self.n
+        else:
+            self.weight_scale = weight_scale(float(self.w.max()))
+            if self.weight_scale != 1.0:
+                self.w = self.w / self.weight_scale
+            self.block_weight = np.array([float(self.w.sum())])
+            self.n_positive = int((self.w > 0).sum())
         self._stats: tuple[F8, F8] | None = None
         self.start_run()
 

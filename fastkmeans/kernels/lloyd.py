@@ -22,7 +22,7 @@ from numba.extending import overload
 
 from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
 from .mixed import certified_labels
-from .partials import _start_partials, _tile_partials
+from .partials import _start_partials, _tile_partials, nothing_moves
 from .tiles import _transpose_tile
 from .twins import serial_twin
 
@@ -153,8 +153,9 @@ def _keep_lower4_pairs(flat, centers, j, best, lab, m):
 def _assign_pairs(rows, centers, best, lab):
     """IN rows (m,2) C-ordered, centers (k,2); OUT lab (m,) int32 nearest centers, best
     (m,) their squared distances: :func:`_assign_direct`'s labels and values for two
-    features, from the rows in place. Transposing a tile of two features first cost as much
-    as the search for 8 centers (1,000,000 x 2 rows, one thread, Numba 0.68)."""
+    features, from the rows in place: for two features a transposed copy of the tile costs
+    about as much as the search itself (``python -m benchmarks.lowd_passes`` times the
+    search alone)."""
     k = centers.shape[0]
     m = rows.shape[0]
     flat = rows.reshape(-1)
@@ -217,6 +218,8 @@ def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, stats, smean,
             _assign_pairs(X[t0 : t0 + m], centers, best, lab)
         else:
             _assign_direct(_transpose_tile(X, t0, m, zero, tile), centers, acc, best, lab)
+        if nothing_moves(lab, labels, t0, m, mode):
+            continue
         inertia, moved = _tile_partials(X, w, centers, t0, m, lab, labels, smean, sums, wsums,
                                         stats, mode, inertia)  # fmt: skip
         changed += moved
@@ -398,6 +401,8 @@ def _gemm_chunk(
     for t0 in range(start, stop, TILE_ROWS):
         m = min(TILE_ROWS, stop - t0)
         tile_labels(X, centers, centered, half_norms, mean, t0, m, tile, dots, work, lab)
+        if nothing_moves(lab, labels, t0, m, mode):
+            continue
         inertia, moved = _tile_partials(X, w, centers, t0, m, lab, labels, smean, sums, wsums,
                                         stats, mode, inertia)  # fmt: skip
         changed += moved
