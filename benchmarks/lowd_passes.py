@@ -20,6 +20,7 @@ from fastkmeans.kernels import lloyd
 from fastkmeans.kernels.partials import EXACT, MOVES, REFRESH, SUMS
 
 from .common import blobs
+from .tuning import _best_ms
 
 K = 8
 
@@ -29,16 +30,6 @@ def _labels_only(X, centers, best, lab):
     for t0 in range(0, X.shape[0], lloyd.TILE_ROWS):
         m = min(lloyd.TILE_ROWS, X.shape[0] - t0)
         lloyd._assign_pairs(X[t0 : t0 + m], centers, best, lab)
-
-
-def _best_ms(fn, repeats: int = 15) -> float:
-    fn()  # compile, or load from the cache
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1e3 * min(times)
 
 
 def _per_mode(X: np.ndarray, centers: np.ndarray) -> None:
