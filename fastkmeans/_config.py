@@ -39,39 +39,13 @@ SEED_TILES_BELOW_FEATURES: int = 16
 #: measured four at a time against one (one run, k = 256) at 0.98x the time at d = 32 and
 #: 1.13x at d = 48, then 0.91x at d = 64 and 0.83x at d = 128.
 FOUR_CANDIDATES_FROM_FEATURES: int = 64
-
-
-def _cpu_vendor() -> str:
-    """The CPU's vendor as Linux reports it ("GenuineIntel", "AuthenticAMD"), or ""."""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("vendor_id"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
-
-
-#: The CPU's vendor: the GEMM crossover below depends on it.
-CPU_VENDOR: str = _cpu_vendor()
 #: Distances use the GEMM-style kernel from this many features on, when features x
 #: clusters also reach ``GEMM_MIN_WORK``; direct differences below. ``python -m
-#: benchmarks.tuning --only gemm`` times a Lloyd pass both ways (2 threads):
-#:
-#: * Intel Xeon with AVX-512 (one run): direct differences 0.73-1.05x the GEMM form's time
-#:   at d = 2-4 for every k from 4 to 128; the GEMM form 1.07-1.16x faster from d = 6-8 with
-#:   k >= 16, 1.3-2.2x from d = 8-24 with k >= 64. From 6 features on.
-#: * AMD EPYC with AVX-512 (2026-12-03, one run): direct differences faster at every d up
-#:   to 16 and k from 4 to 128 (0.64-0.93x the GEMM form's time at d = 8-16, 1.0x at
-#:   k = 256 and 1,024 with 16 features); the GEMM form 1.13x faster at d = 24 with
-#:   k >= 256, 1.3-1.4x at d = 32 and 1.9-2.8x at d = 48. From 24 features on. Whole fits
-#:   agreed: 20 Lloyd iterations 1.4-1.8x faster with direct differences at 300,000 x 8,
-#:   k = 32, and 1.3-1.5x at 500,000 x 16, k = 64, the same labels.
-GEMM_MIN_FEATURES: int = 24 if CPU_VENDOR == "AuthenticAMD" else 6
-#: Mini-batch steps keep the crossover measured on Intel on every CPU: the AMD
-#: measurement above timed Lloyd passes only.
-MINIBATCH_GEMM_MIN_FEATURES: int = 6
+#: benchmarks.tuning --only gemm`` measured a Lloyd pass (one run, Intel Xeon with AVX-512,
+#: 2 threads): direct differences 0.73-1.05x the GEMM form's time at d = 2-4 for every
+#: k from 4 to 128 (0.92x at 1,000,000 x 2, k = 8); the GEMM form 1.07-1.16x faster from
+#: d = 6-8 with k >= 16, 1.3-2.2x from d = 8-24 with k >= 64.
+GEMM_MIN_FEATURES: int = 6
 GEMM_MIN_WORK: int = 96
 #: A k-means|| candidate pass (``update_nearest``) uses the GEMM form from this many
 #: features x candidates on: the same command measured it 1.4-13x faster than the direct
@@ -120,9 +94,7 @@ def use_gemm_candidates(n_features: int, n_candidates: int) -> bool:
     return n_features * n_candidates >= CANDIDATES_GEMM_MIN_WORK
 
 
-def use_gemm(n_features: int, n_clusters: int, min_features: int | None = None) -> bool:
+def use_gemm(n_features: int, n_clusters: int) -> bool:
     """Whether distances to ``n_clusters`` centers in ``n_features`` dimensions go through
-    the GEMM-style kernel rather than direct differences (from ``min_features`` features
-    on, ``GEMM_MIN_FEATURES`` by default)."""
-    least = GEMM_MIN_FEATURES if min_features is None else min_features
-    return n_features >= least and n_features * n_clusters >= GEMM_MIN_WORK
+    the GEMM-style kernel rather than direct differences."""
+    return n_features >= GEMM_MIN_FEATURES and n_features * n_clusters >= GEMM_MIN_WORK

@@ -53,7 +53,7 @@ class Stepper:
     def __init__(self, b: int, k: int, d: int) -> None:
         self.bounds = batch_bounds(b)
         n_chunks = self.bounds.shape[0] - 1
-        self.gemm = _config.use_gemm(d, k, _config.MINIBATCH_GEMM_MIN_FEATURES)
+        self.gemm = _config.use_gemm(d, k)
         self.serial = b * k * d <= _config.SERIAL_MAX_WORK
         self.labels = np.full(b, -1, dtype=np.intp)
         self.shape = (n_chunks, k, d)

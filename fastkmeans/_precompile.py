@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from . import _config
 from ._cold import child_env, mark_compiled
 from ._compile import cache_folder, callees, guard_cache_writes, kernel_dispatchers
 
@@ -62,9 +61,7 @@ def dense_large(dtype: Any) -> None:
     from .params import KMeansParams
 
     _fits(_data(40_000, 2, dtype, 4), 4)  # direct differences
-    _fits(_data(8_000, 8, dtype, 64), 16)  # k-means++ on tiles; GEMM if it starts by d = 8
-    if _config.GEMM_MIN_FEATURES > 8:  # GEMM (from 24 features on AMD CPUs)
-        _fits(_data(8_000, _config.GEMM_MIN_FEATURES, dtype, 64), 16)
+    _fits(_data(8_000, 8, dtype, 64), 16)  # GEMM, k-means++ on tiles
     _fits(_data(2_000, 20, dtype), 8)  # k-means++ row by row
     X = _data(3_000, 4, dtype, 256)  # the centers' half gaps in parallel
     KMeansParams(256, seed=0, init="random", algorithm="hamerly", max_iter=20).fit(X)
@@ -109,11 +106,11 @@ def blocks(dtype: Any) -> None:
     block) and a Dask array (the serial twins Dask workers run), when Dask is installed."""
     from .params import KMeansParams, MiniBatchKMeansParams
 
-    X = _data(6_000, max(12, _config.GEMM_MIN_FEATURES), dtype)  # enough for the GEMM
+    X = _data(6_000, 12, dtype)
     with tempfile.TemporaryDirectory() as tmp, _budget("64K"):
         mm = np.lib.format.open_memmap(os.path.join(tmp, "x.npy"), "w+", X.dtype, X.shape)
         mm[:] = X
-        for d in (X.shape[1], 2):  # GEMM and direct assignment
+        for d in (12, 2):  # GEMM and direct assignment
             _fits(np.lib.format.open_memmap(mm.filename, "r")[:, :d], 8)
         MiniBatchKMeansParams(8, seed=0, max_iter=1).fit(mm)
         del mm
