@@ -56,7 +56,7 @@ class MemorySource(BlockSource):
         self.cosine = cosine
         self.w = as_sample_weight(sample_weight, self.n)
         self.offsets = np.array([0, self.n], dtype=np.intp)
-        if sample_weight is None:  # unit weights: no scans of them (1 ms for 1,000,000 rows)
+        if sample_weight is None:  # unit weights: their total and count are n, no scans
             self.weight_scale = 1.0
             self.block_weight = np.array([float(self.n)])
             self.n_positive = self.n

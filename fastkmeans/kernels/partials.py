@@ -189,10 +189,9 @@ def _tile_partials(X, w, centers, t0, m, lab, labels, smean, sums, wsums, stats,
 def nothing_moves(lab, labels, t0, m, mode):
     """IN lab (>= m,) int32 the new labels of rows t0..t0+m, labels (n,), mode. True for a
     MOVES pass over rows none of whose labels changes: the caller then skips
-    :func:`_tile_partials` and its branch-free compaction, which costs as much per row as a
-    search for the labels of two features. A vectorised count: in the late passes of a fit
-    most tiles have no move (``python -m benchmarks.lowd_passes`` times such a pass
-    against its labels alone)."""
+    :func:`_tile_partials` and its branch-free compaction. A vectorised count: in the late
+    passes of a fit most tiles have no move (``python -m benchmarks.lowd_passes`` times
+    such a pass against its labels alone)."""
     if mode != MOVES:
         return False
     lt = labels[t0 : t0 + m]
