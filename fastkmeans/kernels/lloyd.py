@@ -17,14 +17,14 @@ centroid, accumulated in float64, whichever way the labels were found.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numba.extending import overload
 
 from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
+from .launch import Chunked
 from .mixed import certified_labels
 from .partials import _start_partials, _tile_partials, nothing_moves
 from .tiles import _transpose_tile
-from .twins import serial_twin
 
 #: The GEMM-style distances' dtype, for rows of either dtype: float32 (float64 rows get
 #: labels certified as float64 finds them, :mod:`.mixed`).
@@ -409,51 +409,58 @@ def _gemm_chunk(
     return inertia, changed
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def lloyd_direct(X, w, centers, bounds, labels, sums, wsums, stats, smean, inertia, changed,
-                 mode):  # fmt: skip
-    """IN X (n,d), w (n,) f8, centers (k,d), bounds (n_chunks+1,), smean (d,) f8 (the
-    stats' origin), mode (EXACT, SUMS, REFRESH or MOVES); INOUT labels (n,), the per-chunk
-    partials sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, stats (n_chunks,k,2) f8 (any
-    shape where ``mode`` does not use them); OUT inertia (n_chunks,) f8 (0 for MOVES),
-    changed (n_chunks,) intp. Chunk c writes only its own slots."""
-    for c in prange(bounds.shape[0] - 1):
-        inertia[c], changed[c] = _direct_chunk(X, w, centers, bounds[c], bounds[c + 1], labels,
-                                               sums[c], wsums[c], stats[c], smean,
-                                               mode)  # fmt: skip
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def lloyd_direct_chunk(c, X, w, centers, bounds, labels, sums, wsums, stats, smean, inertia,
+                       changed, mode):  # fmt: skip
+    """Chunk c of :data:`lloyd_direct`: IN X (n,d), w (n,) f8, centers (k,d), bounds
+    (n_chunks+1,), smean (d,) f8 (the stats' origin), mode (EXACT, SUMS, REFRESH or MOVES);
+    INOUT labels (n,), the per-chunk partials sums (n_chunks,k,d) f8, wsums (n_chunks,k)
+    f8, stats (n_chunks,k,2) f8 (any shape where ``mode`` does not use them); OUT inertia
+    (n_chunks,) f8 (0 for MOVES), changed (n_chunks,) intp. Chunk c writes only its own
+    slots."""
+    inertia[c], changed[c] = _direct_chunk(X, w, centers, bounds[c], bounds[c + 1], labels,
+                                           sums[c], wsums[c], stats[c], smean,
+                                           mode)  # fmt: skip
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def lloyd_gemm(X, w, centers, mean, bounds, labels, sums, wsums, stats, smean, inertia, changed,
-               mode):  # fmt: skip
-    """IN X (n,d), w (n,) f8, centers (k,d), mean (d,) of X's dtype, bounds (n_chunks+1,);
-    the rest as :func:`lloyd_direct`. BLAS must run single-threaded."""
-    k = centers.shape[0]
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def lloyd_gemm_chunk(c, X, w, centers, mean, bounds, labels, sums, wsums, stats, smean,
+                     inertia, changed, mode):  # fmt: skip
+    """Chunk c of :data:`lloyd_gemm`: IN X (n,d), w (n,) f8, centers (k,d), mean (d,) of
+    X's dtype, bounds (n_chunks+1,); the rest as :func:`lloyd_direct_chunk`. Each chunk
+    centers the centers itself (k x d work, the same bits in every chunk). BLAS must run
+    single-threaded."""
     centered = np.empty(centers.shape, dtype=DISTANCE_DTYPE)
-    half_norms = np.empty(k, dtype=DISTANCE_DTYPE)
+    half_norms = np.empty(centers.shape[0], dtype=DISTANCE_DTYPE)
     center_on(centers, mean, centered, half_norms)
-    for c in prange(bounds.shape[0] - 1):
-        inertia[c], changed[c] = _gemm_chunk(
-            X,
-            w,
-            centers,
-            centered,
-            half_norms,
-            mean,
-            bounds[c],
-            bounds[c + 1],
-            labels,
-            sums[c],
-            wsums[c],
-            stats[c],
-            smean,
-            mode,
-        )
+    inertia[c], changed[c] = _gemm_chunk(
+        X,
+        w,
+        centers,
+        centered,
+        half_norms,
+        mean,
+        bounds[c],
+        bounds[c + 1],
+        labels,
+        sums[c],
+        wsums[c],
+        stats[c],
+        smean,
+        mode,
+    )
 
 
-#: On the calling thread: small data, and Dask workers (no Numba thread pool).
-lloyd_direct_serial = serial_twin(lloyd_direct)
-lloyd_gemm_serial = serial_twin(lloyd_gemm)
+#: ``lloyd_direct(X, w, centers, bounds, labels, sums, wsums, stats, smean, inertia,
+#: changed, mode)``: one Lloyd pass with direct differences, chunks in parallel
+#: (:func:`lloyd_direct_chunk`); the twin runs on the calling thread (small data, Dask
+#: workers: no Numba thread pool).
+lloyd_direct = Chunked(lloyd_direct_chunk, bounds_at=3)
+lloyd_direct_serial = lloyd_direct.serial_twin()
+#: ``lloyd_gemm(X, w, centers, mean, bounds, ...)``: as :data:`lloyd_direct` with the
+#: GEMM-style distances (:func:`lloyd_gemm_chunk`).
+lloyd_gemm = Chunked(lloyd_gemm_chunk, bounds_at=4)
+lloyd_gemm_serial = lloyd_gemm.serial_twin()
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
