@@ -27,6 +27,7 @@ from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
+from .launch import Chunked
 from .lloyd import direct_column
 from .partials import clear_partials, refresh_tile, relabel
 from .twins import serial_twin
@@ -100,7 +101,7 @@ def lower_bound(gemm, value, xnorm, radius, gemm_err):
     return max(np.sqrt(max(d2, 0.0)) - gemm_err * (xn + radius), 0.0)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sums, wsums, stats):
     """One chunk of :func:`hamerly_step`. Returns (inertia, labels changed, rows scanned).
 
@@ -174,8 +175,9 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
     return inert, n_changed, n_scanned
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def hamerly_step(
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def hamerly_step_chunk(
+    c,
     X,
     w,
     centers,
@@ -192,39 +194,39 @@ def hamerly_step(
     changed,
     scanned,
 ):
-    """IN X (n,d), w (n,) f8, centers (k,d), scan = (centered, half_norms, mean, radius,
-    gemm_err, gemm): centered = centers - mean (k,d) and half_norms = 0.5 ||centered||^2
-    (k,) in X's dtype, mean (d,), radius = max ||centered|| (f8), gemm_err (f8, the
-    relative rounding of the GEMM-style distances), gemm (scan with GEMM-style values,
-    else direct differences); bound = (half_gaps (k,) f8, move (k,) f8 (how far each
-    center moved since the bounds were set), max_move f8, argmax_move, second_move f8,
-    first (bounds not yet set: scan every row), refresh (recompute the partials), slack
-    f8, smean (d,) f8 the data mean); bounds (n_chunks+1,); INOUT labels (n,), upper (n,)
-    f8, lower (n,) f8, the per-chunk partials sums (n_chunks,k,d) f8, wsums (n_chunks,k)
-    f8, stats (n_chunks,k,2) f8; OUT inertia (n_chunks,) f8 (exact on refresh, else 0),
-    changed (n_chunks,) intp, scanned (n_chunks,) intp (rows whose distances were all
-    computed). Chunk c writes only its own slots. BLAS must run single-threaded."""
-    for c in prange(bounds.shape[0] - 1):
-        # Outputs are arguments of their own: Numba (0.68) loses the stores of a prange loop
-        # into arrays unpacked from a tuple argument.
-        done = _hamerly_chunk(
-            X,
-            w,
-            centers,
-            scan,
-            bound,
-            bounds[c],
-            bounds[c + 1],
-            labels,
-            upper,
-            lower,
-            sums[c],
-            wsums[c],
-            stats[c],
-        )
-        inertia[c], changed[c], scanned[c] = done
+    """Chunk c of :data:`hamerly_step`: IN X (n,d), w (n,) f8, centers (k,d), scan = (centered,
+    half_norms, mean, radius, gemm_err, gemm): centered = centers - mean (k,d) and half_norms =
+    0.5 ||centered||^2 (k,) in X's dtype, mean (d,), radius = max ||centered|| (f8), gemm_err
+    (f8, the relative rounding of the GEMM-style distances), gemm (scan with GEMM-style values,
+    else direct differences); bound = (half_gaps (k,) f8, move (k,) f8 (how far each center
+    moved since the bounds were set), max_move f8, argmax_move, second_move f8, first (bounds
+    not yet set: scan every row), refresh (recompute the partials), slack f8, smean (d,) f8 the
+    data mean); bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8, lower (n,) f8, the
+    per-chunk partials sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, stats (n_chunks,k,2) f8;
+    OUT inertia (n_chunks,) f8 (exact on refresh, else 0), changed (n_chunks,) intp, scanned
+    (n_chunks,) intp (rows whose distances were all computed). Chunk c writes only its own
+    slots. BLAS must run single-threaded."""
+    done = _hamerly_chunk(
+        X,
+        w,
+        centers,
+        scan,
+        bound,
+        bounds[c],
+        bounds[c + 1],
+        labels,
+        upper,
+        lower,
+        sums[c],
+        wsums[c],
+        stats[c],
+    )
+    inertia[c], changed[c], scanned[c] = done
 
 
-#: On the calling thread: Dask workers; the half gaps of few centers.
-hamerly_step_serial = serial_twin(hamerly_step)
+#: ``hamerly_step(X, w, centers, scan, bound, bounds, ...)``: a Hamerly pass, chunks in
+#: parallel (:func:`hamerly_step_chunk`); the twin on the calling thread (Dask workers).
+hamerly_step = Chunked(hamerly_step_chunk, bounds_at=5)
+hamerly_step_serial = hamerly_step.serial_twin()
+#: On the calling thread: the half gaps of few centers.
 center_half_gaps_serial = serial_twin(center_half_gaps)

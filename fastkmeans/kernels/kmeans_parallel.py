@@ -8,14 +8,14 @@ twin runs on Dask workers and for small data.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
+from .launch import Chunked
 from .lloyd import DISTANCE_DTYPE, center_on, tile_labels
-from .twins import serial_twin
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _nearest_rows_direct(X, w, cands, offset, start, stop, closest, nearest):
     """IN X (n,d), w (n,) f8, cands (m,d), offset, rows start..stop; INOUT closest (n,) f8
     squared distance to the nearest candidate so far, nearest (n,) intp its index (cands[j]
@@ -39,7 +39,7 @@ def _nearest_rows_direct(X, w, cands, offset, start, stop, closest, nearest):
     return pot
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _nearest_rows_gemm(
     X, w, cands, centered, half_norms, mean, offset, start, stop, closest, nearest, tile, dots
 ):
@@ -71,41 +71,43 @@ def _nearest_rows_gemm(
     return pot
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest, chunk_pot):
-    """IN X (n,d), w (n,) f8, cands (m,d) of X's dtype, mean (d,), offset, gemm,
-    bounds (n_chunks+1,); INOUT closest (n,) f8, nearest (n,) intp; OUT chunk_pot
-    (n_chunks,) f8: per-chunk sum of w * closest."""
-    d = X.shape[1]
-    m = cands.shape[0]
-    centered = np.empty(cands.shape, dtype=DISTANCE_DTYPE)
-    half_norms = np.empty(m, dtype=DISTANCE_DTYPE)
-    if gemm:
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def update_nearest_chunk(c, X, w, cands, mean, offset, gemm, bounds, closest, nearest,
+                         chunk_pot):  # fmt: skip
+    """Chunk c of :data:`update_nearest`: IN X (n,d), w (n,) f8, cands (m,d) of X's dtype,
+    mean (d,), offset, gemm, bounds (n_chunks+1,); INOUT closest (n,) f8, nearest (n,)
+    intp; OUT chunk_pot (n_chunks,) f8: per-chunk sum of w * closest. Each chunk centers
+    the candidates itself (m x d work, the same bits in every chunk)."""
+    if gemm:  # 1-D, as every tile workspace, in the distances' dtype
+        m = cands.shape[0]
+        centered = np.empty(cands.shape, dtype=DISTANCE_DTYPE)
+        half_norms = np.empty(m, dtype=DISTANCE_DTYPE)
         center_on(cands, mean, centered, half_norms)
-    for c in prange(bounds.shape[0] - 1):
-        if gemm:  # 1-D, as every tile workspace, in the distances' dtype
-            tile = np.empty(TILE_ROWS * d, dtype=DISTANCE_DTYPE)
-            dots = np.empty(TILE_ROWS * m, dtype=DISTANCE_DTYPE)
-            chunk_pot[c] = _nearest_rows_gemm(
-                X,
-                w,
-                cands,
-                centered,
-                half_norms,
-                mean,
-                offset,
-                bounds[c],
-                bounds[c + 1],
-                closest,
-                nearest,
-                tile,
-                dots,
-            )
-        else:
-            chunk_pot[c] = _nearest_rows_direct(
-                X, w, cands, offset, bounds[c], bounds[c + 1], closest, nearest
-            )
+        tile = np.empty(TILE_ROWS * X.shape[1], dtype=DISTANCE_DTYPE)
+        dots = np.empty(TILE_ROWS * m, dtype=DISTANCE_DTYPE)
+        chunk_pot[c] = _nearest_rows_gemm(
+            X,
+            w,
+            cands,
+            centered,
+            half_norms,
+            mean,
+            offset,
+            bounds[c],
+            bounds[c + 1],
+            closest,
+            nearest,
+            tile,
+            dots,
+        )
+    else:
+        chunk_pot[c] = _nearest_rows_direct(
+            X, w, cands, offset, bounds[c], bounds[c + 1], closest, nearest
+        )
 
 
-#: On the calling thread: Dask workers, small data.
-update_nearest_serial = serial_twin(update_nearest)
+#: ``update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest,
+#: chunk_pot)``: each row's nearest candidate so far, chunks in parallel
+#: (:func:`update_nearest_chunk`); the twin on the calling thread (Dask workers, small data).
+update_nearest = Chunked(update_nearest_chunk, bounds_at=6)
+update_nearest_serial = update_nearest.serial_twin()

@@ -23,38 +23,77 @@ from typing import Any
 import numpy as np
 from numba import njit, prange, typeof, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import NativeValue, intrinsic, models, register_model, unbox
 
 from .._config import FASTMATH, NUMBA_CACHE
 from .twins import serial_twin
 
 
+class ChunkAddress(types.Type):
+    """Numba's type of a :class:`ChunkPointer`: the address of a compiled chunk, as an
+    integer, with the chunk's argument types (``c`` first) for the call."""
+
+    def __init__(self, argtypes: tuple[Any, ...]) -> None:
+        self.argtypes = tuple(argtypes)
+        super().__init__(name=f"ChunkAddress{self.argtypes}")
+
+
+register_model(ChunkAddress)(lambda dmm, fe: models.PrimitiveModel(dmm, fe, cgutils.intp_t))
+
+
+class ChunkPointer:
+    """The address of ``chunk`` compiled for ``argtypes``; Numba reads its type from
+    ``_numba_type_`` and unboxes it as one integer (no ``numba.typeof`` per call)."""
+
+    def __init__(self, address: int, argtypes: tuple[Any, ...]) -> None:
+        self.address = address
+        self._numba_type_ = ChunkAddress(argtypes)
+
+
+@unbox(ChunkAddress)
+def _unbox_address(typ: Any, obj: Any, c: Any) -> Any:
+    value = c.pyapi.object_getattr_string(obj, "address")
+    address = c.pyapi.long_as_longlong(value)
+    c.pyapi.decref(value)
+    return NativeValue(address)
+
+
 @intrinsic
-def _call_chunk(typingctx: Any, address: Any, c: Any, args: Any) -> Any:
-    """Call the compiled ``chunk(c, *args)`` at ``address`` (Numba's own calling
-    convention, so an error status propagates)."""
-    argtys = (types.int64, *args.types)
+def _call_chunk(typingctx: Any, address: Any, c: Any, flat: Any) -> Any:
+    """Call the chunk at ``address`` as ``chunk(c, *args)``, ``args`` rebuilt from
+    ``flat`` (the arguments with each tuple argument spread out: a ``prange`` body can not
+    take a tuple holding arrays, Numba 0.68). Numba's own calling convention, so an error
+    status propagates."""
+    argtys = address.argtypes
 
     def codegen(context: Any, builder: Any, signature: Any, llargs: Any) -> Any:
-        address_v, c_v, args_v = llargs
+        address_v, c_v, flat_v = llargs
         fnty = context.call_conv.get_function_type(types.none, argtys)
         fptr = builder.inttoptr(address_v, fnty.as_pointer())
-        values = [c_v] + [builder.extract_value(args_v, i) for i in range(len(args.types))]
+        values, i = [c_v], 0
+        for ty in argtys[1:]:
+            if isinstance(ty, types.BaseTuple):
+                parts = [builder.extract_value(flat_v, i + q) for q in range(len(ty))]
+                values.append(context.make_tuple(builder, ty, parts))
+                i += len(ty)
+            else:
+                values.append(builder.extract_value(flat_v, i))
+                i += 1
         status, _ = context.call_conv.call_function(builder, fptr, types.none, argtys, values)
         with cgutils.if_unlikely(builder, status.is_error):
             context.call_conv.return_status_propagate(builder, status)
         return context.get_dummy_value()
 
-    return types.none(types.intp, types.int64, args), codegen
+    return types.none(address, types.int64, flat), codegen
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def run_chunks(address, n_chunks, args):
-    """IN address of a compiled ``chunk(c, *args)``, n_chunks, args (a tuple): runs the
-    chunk for c = 0..n_chunks-1, one ``prange`` iteration each. Chunk c writes only its
-    own slots."""
+def run_chunks(address, n_chunks, flat):
+    """IN address (a :class:`ChunkPointer`) of a compiled ``chunk(c, *args)``, n_chunks,
+    flat (``args`` with its tuples spread out): runs the chunk for c = 0..n_chunks-1, one
+    ``prange`` iteration each. Chunk c writes only its own slots."""
     for c in prange(n_chunks):
-        _call_chunk(address, np.int64(c), args)
+        _call_chunk(address, np.int64(c), flat)
 
 
 #: On the calling thread: small data, and Dask workers (no Numba thread pool).
@@ -63,13 +102,12 @@ run_chunks_serial = serial_twin(run_chunks)
 
 def _key(value: Any) -> Any:
     """What decides Numba's type of ``value``, read cheaply (``numba.typeof`` takes tens
-    of microseconds)."""
+    of microseconds): an array's dtype, dimensions and flags (all of them, as one int:
+    flags that do not change the type only cost a lookup)."""
     if isinstance(value, np.ndarray):
-        f = value.flags
-        return (value.dtype.num, value.ndim, f.c_contiguous, f.f_contiguous, f.writeable,
-                f.aligned)  # fmt: skip
+        return (value.dtype.num, value.ndim, value.flags.num)
     if isinstance(value, tuple):
-        return tuple(_key(v) for v in value)
+        return tuple(map(_key, value))
     return type(value)
 
 
@@ -87,7 +125,7 @@ class Chunked:
         self.serial = serial
         self.__name__ = chunk.__name__.removesuffix("_chunk") + ("_serial" if serial else "")
         self.__doc__ = chunk.__doc__
-        self._addresses: dict[Any, int] = {}
+        self._addresses: dict[Any, ChunkPointer] = {}
 
     def serial_twin(self) -> Chunked:
         """The same kernel on the calling thread."""
@@ -95,22 +133,28 @@ class Chunked:
         twin._addresses = self._addresses  # one chunk, one address per argument types
         return twin
 
-    def address(self, args: tuple[Any, ...]) -> int:
+    def address(self, args: tuple[Any, ...]) -> ChunkPointer:
         """The address of the chunk compiled for ``args``' types."""
-        key = _key(args)
+        key = tuple(map(_key, args))
         found = self._addresses.get(key)
         if found is None:
             argtypes = (types.int64, *(typeof(a) for a in args))
             self.chunk.compile(argtypes)
             result = self.chunk.overloads[argtypes]
-            found = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)
-            self._addresses[key] = found
+            address = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)
+            found = self._addresses[key] = ChunkPointer(address, argtypes)
         return found
 
     def __call__(self, *args: Any) -> None:
         n_chunks = args[self.bounds_at].shape[0] - 1
         launch = run_chunks_serial if self.serial else run_chunks
-        launch(self.address(args), n_chunks, args)
+        flat: list[Any] = []
+        for a in args:
+            if type(a) is tuple:
+                flat.extend(a)
+            else:
+                flat.append(a)
+        launch(self.address(args), n_chunks, tuple(flat))
 
     def __repr__(self) -> str:
         return f"Chunked({self.chunk.__name__}{', serial' if self.serial else ''})"

@@ -197,7 +197,7 @@ def _assign_direct(xt, centers, acc, best, lab):
         _keep_lower(j, acc[0], best, lab, m)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, stats, smean, mode):
     """IN X (n,d), w (n,) f8, centers (k,d), rows start..stop, smean (d,) f8, mode;
     INOUT labels (n,), the chunk's partials sums (k,d) f8, wsums (k,) f8, stats (k,2) f8
@@ -367,7 +367,7 @@ def _tile_labels_typed(X, centers, centered, half_norms, mean, t0, m, tile, dots
 tile_labels.overloaded_by = (_tile_labels_typed,)  # what the call graph walks through
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _gemm_chunk(
     X,
     w,

@@ -1,9 +1,10 @@
 """Mini-batch k-means steps (Sculley 2010, with scikit-learn's count-based learning rates).
 
-A step assigns the rows of one batch to their nearest center (in parallel over fixed row
-chunks of the batch, with the direct or GEMM-style distance helpers of :mod:`.lloyd`),
-merges the per-chunk sums in chunk order, and moves every center that received rows to the
-weighted mean of its old position (weighted by its count) and its new rows:
+A step assigns the rows of one batch to their nearest center with Lloyd's own pass
+(:mod:`.lloyd`, in parallel over fixed row chunks of the batch, direct or GEMM-style
+distances), merges the per-chunk sums in chunk order, and moves every center that
+received rows to the weighted mean of its old position (weighted by its count) and its
+new rows:
 
     c_j <- (count_j * c_j + sum_{i in j} w_i x_i) / (count_j + sum_{i in j} w_i)
 
@@ -13,62 +14,26 @@ that received no rows stay where they are.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE
-from .lloyd import DISTANCE_DTYPE, _direct_chunk, _gemm_chunk, center_on
-from .partials import EXACT, SUMS
-from .twins import serial_twin
+from .lloyd import lloyd_direct, lloyd_direct_serial, lloyd_gemm, lloyd_gemm_serial
+from .partials import SUMS
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _prepare_gemm(centers, centered, half_norms, mean):
-    """IN centers (k,d); OUT centered = centers - mean (k,d), half_norms (k,), mean (d,):
-    the centers' mean, used to center the batch and the centers for the GEMM-style
-    distances."""
+def centers_mean(centers, mean):
+    """IN centers (k,d); OUT mean (d,): the centers' mean, summed in float64, used to
+    center the batch and the centers for the GEMM-style distances."""
     k, d = centers.shape
     for f in range(d):
         s = 0.0
         for j in range(k):
             s += np.float64(centers[j, f])
         mean[f] = s / k
-    center_on(centers, mean, centered, half_norms)
-
-
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def _assign_chunk(
-    X, w, centers, centered, half_norms, mean, gemm, start, stop, labels, sums, wsums
-):
-    """IN X (b,d), w (b,) f8, centers (k,d), GEMM workspaces as :func:`_prepare_gemm`,
-    rows start..stop; INOUT labels (b,); OUT sums (k,d) f8, wsums (k,) f8.
-    Returns the weighted inertia of the rows to their nearest center."""
-    # Always SUMS, but an int, not the literal: a literal would compile the chunk kernels
-    # once more, apart from the specialisation Lloyd's kernels use.
-    mode = SUMS if stop >= start else EXACT
-    stats = np.empty((0, 2))  # SUMS keeps no stats
-    smean = np.empty(0)
-    if gemm:
-        inertia, _ = _gemm_chunk(
-            X,
-            w,
-            centers,
-            centered,
-            half_norms,
-            mean,
-            start,
-            stop,
-            labels,
-            sums,
-            wsums,
-            stats,
-            smean,
-            mode,
-        )
-    else:
-        inertia, _ = _direct_chunk(X, w, centers, start, stop, labels, sums, wsums, stats, smean,
-                                   mode)  # fmt: skip
-    return inertia
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -107,36 +72,57 @@ def _update(centers, sums, wsums, inertia, counts, new_centers):
     return batch_inertia, shift
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def minibatch_step(X, w, centers, bounds, gemm, labels, sums, wsums, inertia, counts, new_centers):
+def _assign(serial, X, w, centers, bounds, gemm, labels, sums, wsums, inertia):
+    """The batch's labels, per-chunk sums and inertia: Lloyd's pass (``SUMS``), chunks in
+    parallel or on the calling thread; GEMM-style distances centered on the centers' mean."""
+    n_chunks = bounds.shape[0] - 1
+    changed = np.empty(n_chunks, dtype=np.intp)
+    stats, smean = np.empty((n_chunks, 0, 2)), np.empty(0)  # SUMS keeps no stats
+    rest = (bounds, labels, sums, wsums, stats, smean, inertia, changed, SUMS)
+    if gemm:
+        mean = np.empty(centers.shape[1], dtype=centers.dtype)
+        centers_mean(centers, mean)
+        (lloyd_gemm_serial if serial else lloyd_gemm)(X, w, centers, mean, *rest)
+    else:
+        (lloyd_direct_serial if serial else lloyd_direct)(X, w, centers, *rest)
+
+
+def minibatch_step(
+    X: Any,
+    w: Any,
+    centers: Any,
+    bounds: Any,
+    gemm: bool,
+    labels: Any,
+    sums: Any,
+    wsums: Any,
+    inertia: Any,
+    counts: Any,
+    new_centers: Any,
+) -> tuple[float, float]:
     """IN X (b,d) the batch rows, w (b,) f8, centers (k,d), bounds (n_chunks+1,), gemm
     bool; workspaces labels (b,) intp, sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8,
     inertia (n_chunks,) f8; INOUT counts (k,) f8; OUT new_centers (k,d), not ``centers``.
-    Chunk c writes only its own slots. Returns (batch inertia before the update, sum of
-    squared center moves). BLAS must run single-threaded when ``gemm``."""
-    k, d = centers.shape
-    centered = np.empty(centers.shape, dtype=DISTANCE_DTYPE)
-    half_norms = np.empty(k, dtype=DISTANCE_DTYPE)
-    mean = np.empty(d, dtype=centers.dtype)
-    if gemm:
-        _prepare_gemm(centers, centered, half_norms, mean)
-    for c in prange(bounds.shape[0] - 1):
-        inertia[c] = _assign_chunk(
-            X,
-            w,
-            centers,
-            centered,
-            half_norms,
-            mean,
-            gemm,
-            bounds[c],
-            bounds[c + 1],
-            labels,
-            sums[c],
-            wsums[c],
-        )
+    The batch's chunks in parallel (Lloyd's kernels), then their sums merged in chunk
+    order (:func:`_update`). Returns (batch inertia before the update, sum of squared
+    center moves). BLAS must run single-threaded when ``gemm``."""
+    _assign(False, X, w, centers, bounds, gemm, labels, sums, wsums, inertia)
     return _update(centers, sums, wsums, inertia, counts, new_centers)
 
 
-#: On the calling thread: no thread start-up for small batches.
-minibatch_step_serial = serial_twin(minibatch_step)
+def minibatch_step_serial(
+    X: Any,
+    w: Any,
+    centers: Any,
+    bounds: Any,
+    gemm: bool,
+    labels: Any,
+    sums: Any,
+    wsums: Any,
+    inertia: Any,
+    counts: Any,
+    new_centers: Any,
+) -> tuple[float, float]:
+    """:func:`minibatch_step` on the calling thread (small batches: no thread start-up)."""
+    _assign(True, X, w, centers, bounds, gemm, labels, sums, wsums, inertia)
+    return _update(centers, sums, wsums, inertia, counts, new_centers)

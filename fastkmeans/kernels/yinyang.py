@@ -17,15 +17,15 @@ per fixed chunk with periodic refreshes, exactly as in :mod:`.hamerly`. The boun
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .hamerly import _dist, lower_bound, scan_values
+from .launch import Chunked
 from .partials import clear_partials, refresh_tile, relabel
-from .twins import serial_twin
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, sums, wsums, stats):
     """One chunk of :func:`yinyang_step`. Returns (inertia, labels changed, rows scanned);
     the partials are kept as in :func:`.hamerly._hamerly_chunk`."""
@@ -109,8 +109,9 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
     return inert, n_changed, n_scanned
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def yinyang_step(
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def yinyang_step_chunk(
+    c,
     X,
     w,
     centers,
@@ -127,34 +128,34 @@ def yinyang_step(
     changed,
     scanned,
 ):
-    """IN X (n,d), w (n,) f8, centers (k,d), scan as in :func:`.hamerly.hamerly_step`;
+    """Chunk c of :data:`yinyang_step`: IN X (n,d), w (n,) f8, centers (k,d), scan as in
+    :func:`.hamerly.hamerly_step_chunk`;
     bound = (groups (k,) the group of each center, half_gaps (k,) f8, move (k,) f8 and
     group_move (t,) f8 (each center's move since the bounds were set and the largest
     within each group), first (bounds not yet set: scan every row), refresh, slack f8,
     smean (d,) f8); bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8, glower (n,t)
     f8, partials sums, wsums, stats; OUT inertia, changed, scanned, all as in
-    :func:`.hamerly.hamerly_step`. Chunk c writes only its own slots. BLAS must run
+    :func:`.hamerly.hamerly_step_chunk`. Chunk c writes only its own slots. BLAS must run
     single-threaded."""
-    for c in prange(bounds.shape[0] - 1):
-        # Outputs are arguments of their own: Numba (0.68) loses the stores of a prange loop
-        # into arrays unpacked from a tuple argument.
-        done = _yinyang_chunk(
-            X,
-            w,
-            centers,
-            scan,
-            bound,
-            bounds[c],
-            bounds[c + 1],
-            labels,
-            upper,
-            glower,
-            sums[c],
-            wsums[c],
-            stats[c],
-        )
-        inertia[c], changed[c], scanned[c] = done
+    done = _yinyang_chunk(
+        X,
+        w,
+        centers,
+        scan,
+        bound,
+        bounds[c],
+        bounds[c + 1],
+        labels,
+        upper,
+        glower,
+        sums[c],
+        wsums[c],
+        stats[c],
+    )
+    inertia[c], changed[c], scanned[c] = done
 
 
-#: On the calling thread: Dask workers.
-yinyang_step_serial = serial_twin(yinyang_step)
+#: ``yinyang_step(X, w, centers, scan, bound, bounds, ...)``: a Yinyang pass, chunks in
+#: parallel (:func:`yinyang_step_chunk`); the twin on the calling thread (Dask workers).
+yinyang_step = Chunked(yinyang_step_chunk, bounds_at=5)
+yinyang_step_serial = yinyang_step.serial_twin()
