@@ -387,7 +387,7 @@ def assign_block(
         else:
             kernel = yinyang_step_serial if serial else yinyang_step
         kernel(X, w, centers, plan.scan, plan.bound, bounds, state.labels, state.upper,
-               state.lower, sums, wsums, stats, inertia, changed, scanned)  # fmt: skip
+               state.lower, (sums, wsums, stats), (inertia, changed, scanned))  # fmt: skip
         state.scanned = int(scanned.sum())
     packed = np.zeros(packed_size(k, d))
     if plan.accumulate:

@@ -176,56 +176,44 @@ def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sum
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def hamerly_step_chunk(
-    c,
-    X,
-    w,
-    centers,
-    scan,
-    bound,
-    bounds,
-    labels,
-    upper,
-    lower,
-    sums,
-    wsums,
-    stats,
-    inertia,
-    changed,
-    scanned,
-):
-    """Chunk c of :data:`hamerly_step`: IN X (n,d), w (n,) f8, centers (k,d), scan = (centered,
-    half_norms, mean, radius, gemm_err, gemm): centered = centers - mean (k,d) and half_norms =
-    0.5 ||centered||^2 (k,) in X's dtype, mean (d,), radius = max ||centered|| (f8), gemm_err
-    (f8, the relative rounding of the GEMM-style distances), gemm (scan with GEMM-style values,
-    else direct differences); bound = (half_gaps (k,) f8, move (k,) f8 (how far each center
-    moved since the bounds were set), max_move f8, argmax_move, second_move f8, first (bounds
-    not yet set: scan every row), refresh (recompute the partials), slack f8, smean (d,) f8 the
-    data mean); bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8, lower (n,) f8, the
-    per-chunk partials sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, stats (n_chunks,k,2) f8;
-    OUT inertia (n_chunks,) f8 (exact on refresh, else 0), changed (n_chunks,) intp, scanned
-    (n_chunks,) intp (rows whose distances were all computed). Chunk c writes only its own
-    slots. BLAS must run single-threaded."""
-    done = _hamerly_chunk(
-        X,
-        w,
-        centers,
-        scan,
-        bound,
-        bounds[c],
-        bounds[c + 1],
-        labels,
-        upper,
-        lower,
-        sums[c],
-        wsums[c],
-        stats[c],
-    )
-    inertia[c], changed[c], scanned[c] = done
+def hamerly_step_chunk(first, stop, X, w, centers, scan, bound, bounds, labels, upper, lower,
+                       partials, out):  # fmt: skip
+    """Chunks first..stop-1 of :data:`hamerly_step`: IN X (n,d), w (n,) f8, centers (k,d), scan =
+    (centered, half_norms, mean, radius, gemm_err, gemm): centered = centers - mean (k,d) and
+    half_norms = 0.5 ||centered||^2 (k,) in X's dtype, mean (d,), radius = max ||centered||
+    (f8), gemm_err (f8, the relative rounding of the GEMM-style distances), gemm (scan with
+    GEMM-style values, else direct differences); bound = (half_gaps (k,) f8, move (k,) f8 (how
+    far each center moved since the bounds were set), max_move f8, argmax_move, second_move f8,
+    first (bounds not yet set: scan every row), refresh (recompute the partials), slack f8,
+    smean (d,) f8 the data mean); bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8, lower
+    (n,) f8, the per-chunk partials = (sums (n_chunks,k,d) f8, wsums (n_chunks,k) f8, stats
+    (n_chunks,k,2) f8); OUT out = (inertia (n_chunks,) f8 (exact on refresh, else 0), changed
+    (n_chunks,) intp, scanned (n_chunks,) intp (rows whose distances were all computed)). Chunk
+    c writes only its own slots. BLAS must run single-threaded."""
+    sums, wsums, stats = partials
+    inertia, changed, scanned = out
+    for c in range(first, stop):
+        done = _hamerly_chunk(
+            X,
+            w,
+            centers,
+            scan,
+            bound,
+            bounds[c],
+            bounds[c + 1],
+            labels,
+            upper,
+            lower,
+            sums[c],
+            wsums[c],
+            stats[c],
+        )
+        inertia[c], changed[c], scanned[c] = done
 
 
-#: ``hamerly_step(X, w, centers, scan, bound, bounds, ...)``: a Hamerly pass, chunks in
-#: parallel (:func:`hamerly_step_chunk`); the twin on the calling thread (Dask workers).
+#: ``hamerly_step(X, w, centers, scan, bound, bounds, labels, upper, lower, partials,
+#: out)``: a Hamerly pass, chunks in parallel (:func:`hamerly_step_chunk`); the twin on
+#: the calling thread (Dask workers).
 hamerly_step = Chunked(hamerly_step_chunk, bounds_at=5)
 hamerly_step_serial = hamerly_step.serial_twin()
 #: On the calling thread: the half gaps of few centers.

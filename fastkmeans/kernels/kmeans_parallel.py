@@ -72,38 +72,41 @@ def _nearest_rows_gemm(
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def update_nearest_chunk(c, X, w, cands, mean, offset, gemm, bounds, closest, nearest,
-                         chunk_pot):  # fmt: skip
-    """Chunk c of :data:`update_nearest`: IN X (n,d), w (n,) f8, cands (m,d) of X's dtype,
-    mean (d,), offset, gemm, bounds (n_chunks+1,); INOUT closest (n,) f8, nearest (n,)
-    intp; OUT chunk_pot (n_chunks,) f8: per-chunk sum of w * closest. Each chunk centers
-    the candidates itself (m x d work, the same bits in every chunk)."""
-    if gemm:  # 1-D, as every tile workspace, in the distances' dtype
-        m = cands.shape[0]
-        centered = np.empty(cands.shape, dtype=DISTANCE_DTYPE)
-        half_norms = np.empty(m, dtype=DISTANCE_DTYPE)
+def update_nearest_chunk(first, stop, X, w, cands, mean, offset, gemm, bounds, closest,
+                         nearest, chunk_pot):  # fmt: skip
+    """Chunks first..stop-1 of :data:`update_nearest`: IN X (n,d), w (n,) f8, cands (m,d) of
+    X's dtype, mean (d,), offset, gemm, bounds (n_chunks+1,); INOUT closest (n,) f8, nearest
+    (n,) intp; OUT chunk_pot (n_chunks,) f8: per-chunk sum of w * closest. Each call
+    centers the candidates itself (m x d work, the same bits in every call)."""
+    m = cands.shape[0]
+    centered = np.empty(cands.shape, dtype=DISTANCE_DTYPE)
+    half_norms = np.empty(m, dtype=DISTANCE_DTYPE)
+    if gemm:
         center_on(cands, mean, centered, half_norms)
-        tile = np.empty(TILE_ROWS * X.shape[1], dtype=DISTANCE_DTYPE)
-        dots = np.empty(TILE_ROWS * m, dtype=DISTANCE_DTYPE)
-        chunk_pot[c] = _nearest_rows_gemm(
-            X,
-            w,
-            cands,
-            centered,
-            half_norms,
-            mean,
-            offset,
-            bounds[c],
-            bounds[c + 1],
-            closest,
-            nearest,
-            tile,
-            dots,
-        )
-    else:
-        chunk_pot[c] = _nearest_rows_direct(
-            X, w, cands, offset, bounds[c], bounds[c + 1], closest, nearest
-        )
+    # 1-D, as every tile workspace, in the distances' dtype
+    tile = np.empty(TILE_ROWS * X.shape[1] if gemm else 0, dtype=DISTANCE_DTYPE)
+    dots = np.empty(TILE_ROWS * m if gemm else 0, dtype=DISTANCE_DTYPE)
+    for c in range(first, stop):
+        if gemm:
+            chunk_pot[c] = _nearest_rows_gemm(
+                X,
+                w,
+                cands,
+                centered,
+                half_norms,
+                mean,
+                offset,
+                bounds[c],
+                bounds[c + 1],
+                closest,
+                nearest,
+                tile,
+                dots,
+            )
+        else:
+            chunk_pot[c] = _nearest_rows_direct(
+                X, w, cands, offset, bounds[c], bounds[c + 1], closest, nearest
+            )
 
 
 #: ``update_nearest(X, w, cands, mean, offset, gemm, bounds, closest, nearest,

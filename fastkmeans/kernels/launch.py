@@ -7,13 +7,15 @@ large chunk kernel thus paid for that chunk's machine code three more times (the
 (``python -m benchmarks.compile_profile --workload compile``: the parallel kernels took
 94 of 175 CPU-s compiling, a parallel kernel several times its twin).
 
-A :class:`Chunked` kernel runs ``chunk(c, *args)`` for every chunk ``c`` of ``bounds``
-through the address of the chunk's compiled code: :func:`run_chunks` (in parallel, one
-``prange`` iteration per fixed chunk, so results do not depend on the thread count) and
-:func:`run_chunks_serial` (on the calling thread) know only that address and the types of
-``args``, so they compile in a fraction of a second whatever the chunk does, and the
-chunk's code exists once. The address is a plain integer argument: nothing about this
-process is compiled in, so both launchers cache on disk like every kernel.
+A :class:`Chunked` kernel's chunk kernel ``chunk(first, stop, *args)`` runs the chunks
+``first..stop-1`` of ``bounds``. In parallel, :func:`run_chunks` calls it for one chunk per
+``prange`` iteration (fixed chunks, so results do not depend on the thread count) through
+the address of its compiled code: the launcher knows only that address and the types of
+``args``, so it compiles in a fraction of a second whatever the chunk does, and the chunk's
+code exists once. The address is an integer argument: nothing about this process is
+compiled in, so the launcher caches on disk like every kernel. On the calling thread
+(small data, Dask workers: no Numba thread pool) Python calls the chunk kernel once for
+all chunks, so a serial twin costs no compile at all.
 """
 
 from __future__ import annotations
@@ -26,12 +28,11 @@ from numba.core import cgutils
 from numba.extending import NativeValue, intrinsic, models, register_model, unbox
 
 from .._config import FASTMATH, NUMBA_CACHE
-from .twins import serial_twin
 
 
 class ChunkAddress(types.Type):
-    """Numba's type of a :class:`ChunkPointer`: the address of a compiled chunk, as an
-    integer, with the chunk's argument types (``c`` first) for the call."""
+    """Numba's type of a :class:`ChunkPointer`: the address of a compiled chunk kernel, as
+    an integer, with its argument types (``first, stop`` first) for the call."""
 
     def __init__(self, argtypes: tuple[Any, ...]) -> None:
         self.argtypes = tuple(argtypes)
@@ -60,7 +61,7 @@ def _unbox_address(typ: Any, obj: Any, c: Any) -> Any:
 
 @intrinsic
 def _call_chunk(typingctx: Any, address: Any, c: Any, flat: Any) -> Any:
-    """Call the chunk at ``address`` as ``chunk(c, *args)``, ``args`` rebuilt from
+    """Call the chunk kernel at ``address`` as ``chunk(c, c + 1, *args)``, ``args`` rebuilt from
     ``flat`` (the arguments with each tuple argument spread out: a ``prange`` body can not
     take a tuple holding arrays, Numba 0.68). Numba's own calling convention, so an error
     status propagates."""
@@ -70,8 +71,8 @@ def _call_chunk(typingctx: Any, address: Any, c: Any, flat: Any) -> Any:
         address_v, c_v, flat_v = llargs
         fnty = context.call_conv.get_function_type(types.none, argtys)
         fptr = builder.inttoptr(address_v, fnty.as_pointer())
-        values, i = [c_v], 0
-        for ty in argtys[1:]:
+        values, i = [c_v, builder.add(c_v, c_v.type(1))], 0
+        for ty in argtys[2:]:
             if isinstance(ty, types.BaseTuple):
                 parts = [builder.extract_value(flat_v, i + q) for q in range(len(ty))]
                 values.append(context.make_tuple(builder, ty, parts))
@@ -89,15 +90,11 @@ def _call_chunk(typingctx: Any, address: Any, c: Any, flat: Any) -> Any:
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def run_chunks(address, n_chunks, flat):
-    """IN address (a :class:`ChunkPointer`) of a compiled ``chunk(c, *args)``, n_chunks,
-    flat (``args`` with its tuples spread out): runs the chunk for c = 0..n_chunks-1, one
-    ``prange`` iteration each. Chunk c writes only its own slots."""
+    """IN address (a :class:`ChunkPointer`) of a compiled ``chunk(first, stop, *args)``,
+    n_chunks, flat (``args`` with its tuples spread out): runs chunk c = 0..n_chunks-1,
+    one ``prange`` iteration each. Chunk c writes only its own slots."""
     for c in prange(n_chunks):
         _call_chunk(address, np.int64(c), flat)
-
-
-#: On the calling thread: small data, and Dask workers (no Numba thread pool).
-run_chunks_serial = serial_twin(run_chunks)
 
 
 def _key(value: Any) -> Any:
@@ -112,12 +109,13 @@ def _key(value: Any) -> Any:
 
 
 class Chunked:
-    """A kernel over row chunks: ``kernel(*args)`` runs the Numba kernel ``chunk(c, *args)``
-    for every chunk c of ``args[bounds_at]`` (chunk boundaries, ``n_chunks + 1`` of
-    them), in parallel, or on the calling thread for the twin (:meth:`serial_twin`).
+    """A kernel over row chunks: ``kernel(*args)`` runs the Numba kernel ``chunk(first,
+    stop, *args)`` over every chunk of ``args[bounds_at]`` (chunk boundaries, ``n_chunks +
+    1`` of them): in parallel, one chunk per call, or on the calling thread for the twin
+    (:meth:`serial_twin`), all chunks in one call.
 
-    The chunk is compiled (or loaded from the cache) for the types of ``args`` on first
-    use; its address is kept per argument types."""
+    The chunk kernel is compiled (or loaded from the cache) for the types of ``args`` on
+    first use; its address is kept per argument types."""
 
     def __init__(self, chunk: Any, bounds_at: int, serial: bool = False) -> None:
         self.chunk = chunk
@@ -138,7 +136,7 @@ class Chunked:
         key = tuple(map(_key, args))
         found = self._addresses.get(key)
         if found is None:
-            argtypes = (types.int64, *(typeof(a) for a in args))
+            argtypes = (types.int64, types.int64, *(typeof(a) for a in args))
             self.chunk.compile(argtypes)
             result = self.chunk.overloads[argtypes]
             address = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)
@@ -147,14 +145,16 @@ class Chunked:
 
     def __call__(self, *args: Any) -> None:
         n_chunks = args[self.bounds_at].shape[0] - 1
-        launch = run_chunks_serial if self.serial else run_chunks
+        if self.serial:
+            self.chunk(0, n_chunks, *args)
+            return
         flat: list[Any] = []
         for a in args:
             if type(a) is tuple:
                 flat.extend(a)
             else:
                 flat.append(a)
-        launch(self.address(args), n_chunks, tuple(flat))
+        run_chunks(self.address(args), n_chunks, tuple(flat))
 
     def __repr__(self) -> str:
         return f"Chunked({self.chunk.__name__}{', serial' if self.serial else ''})"

@@ -410,45 +410,47 @@ def _gemm_chunk(
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def lloyd_direct_chunk(c, X, w, centers, bounds, labels, sums, wsums, stats, smean, inertia,
-                       changed, mode):  # fmt: skip
-    """Chunk c of :data:`lloyd_direct`: IN X (n,d), w (n,) f8, centers (k,d), bounds
-    (n_chunks+1,), smean (d,) f8 (the stats' origin), mode (EXACT, SUMS, REFRESH or MOVES);
-    INOUT labels (n,), the per-chunk partials sums (n_chunks,k,d) f8, wsums (n_chunks,k)
-    f8, stats (n_chunks,k,2) f8 (any shape where ``mode`` does not use them); OUT inertia
-    (n_chunks,) f8 (0 for MOVES), changed (n_chunks,) intp. Chunk c writes only its own
-    slots."""
-    inertia[c], changed[c] = _direct_chunk(X, w, centers, bounds[c], bounds[c + 1], labels,
-                                           sums[c], wsums[c], stats[c], smean,
-                                           mode)  # fmt: skip
+def lloyd_direct_chunk(first, stop, X, w, centers, bounds, labels, sums, wsums, stats, smean,
+                       inertia, changed, mode):  # fmt: skip
+    """Chunks first..stop-1 of :data:`lloyd_direct`: IN X (n,d), w (n,) f8, centers (k,d),
+    bounds (n_chunks+1,), smean (d,) f8 (the stats' origin), mode (EXACT, SUMS, REFRESH or
+    MOVES); INOUT labels (n,), the per-chunk partials sums (n_chunks,k,d) f8, wsums
+    (n_chunks,k) f8, stats (n_chunks,k,2) f8 (any shape where ``mode`` does not use them);
+    OUT inertia (n_chunks,) f8 (0 for MOVES), changed (n_chunks,) intp. Chunk c writes only
+    its own slots."""
+    for c in range(first, stop):
+        inertia[c], changed[c] = _direct_chunk(X, w, centers, bounds[c], bounds[c + 1],
+                                               labels, sums[c], wsums[c], stats[c], smean,
+                                               mode)  # fmt: skip
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def lloyd_gemm_chunk(c, X, w, centers, mean, bounds, labels, sums, wsums, stats, smean,
-                     inertia, changed, mode):  # fmt: skip
-    """Chunk c of :data:`lloyd_gemm`: IN X (n,d), w (n,) f8, centers (k,d), mean (d,) of
-    X's dtype, bounds (n_chunks+1,); the rest as :func:`lloyd_direct_chunk`. Each chunk
-    centers the centers itself (k x d work, the same bits in every chunk). BLAS must run
-    single-threaded."""
+def lloyd_gemm_chunk(first, stop, X, w, centers, mean, bounds, labels, sums, wsums, stats,
+                     smean, inertia, changed, mode):  # fmt: skip
+    """Chunks first..stop-1 of :data:`lloyd_gemm`: IN X (n,d), w (n,) f8, centers (k,d),
+    mean (d,) of X's dtype, bounds (n_chunks+1,); the rest as :func:`lloyd_direct_chunk`.
+    Each call centers the centers itself (k x d work, the same bits in every call). BLAS
+    must run single-threaded."""
     centered = np.empty(centers.shape, dtype=DISTANCE_DTYPE)
     half_norms = np.empty(centers.shape[0], dtype=DISTANCE_DTYPE)
     center_on(centers, mean, centered, half_norms)
-    inertia[c], changed[c] = _gemm_chunk(
-        X,
-        w,
-        centers,
-        centered,
-        half_norms,
-        mean,
-        bounds[c],
-        bounds[c + 1],
-        labels,
-        sums[c],
-        wsums[c],
-        stats[c],
-        smean,
-        mode,
-    )
+    for c in range(first, stop):
+        inertia[c], changed[c] = _gemm_chunk(
+            X,
+            w,
+            centers,
+            centered,
+            half_norms,
+            mean,
+            bounds[c],
+            bounds[c + 1],
+            labels,
+            sums[c],
+            wsums[c],
+            stats[c],
+            smean,
+            mode,
+        )
 
 
 #: ``lloyd_direct(X, w, centers, bounds, labels, sums, wsums, stats, smean, inertia,

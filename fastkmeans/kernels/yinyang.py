@@ -110,52 +110,39 @@ def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, su
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def yinyang_step_chunk(
-    c,
-    X,
-    w,
-    centers,
-    scan,
-    bound,
-    bounds,
-    labels,
-    upper,
-    glower,
-    sums,
-    wsums,
-    stats,
-    inertia,
-    changed,
-    scanned,
-):
-    """Chunk c of :data:`yinyang_step`: IN X (n,d), w (n,) f8, centers (k,d), scan as in
-    :func:`.hamerly.hamerly_step_chunk`;
-    bound = (groups (k,) the group of each center, half_gaps (k,) f8, move (k,) f8 and
-    group_move (t,) f8 (each center's move since the bounds were set and the largest
-    within each group), first (bounds not yet set: scan every row), refresh, slack f8,
-    smean (d,) f8); bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8, glower (n,t)
-    f8, partials sums, wsums, stats; OUT inertia, changed, scanned, all as in
+def yinyang_step_chunk(first, stop, X, w, centers, scan, bound, bounds, labels, upper, glower,
+                       partials, out):  # fmt: skip
+    """Chunks first..stop-1 of :data:`yinyang_step`: IN X (n,d), w (n,) f8, centers (k,d), scan as
+    in :func:`.hamerly.hamerly_step_chunk`; bound = (groups (k,) the group of each center,
+    half_gaps (k,) f8, move (k,) f8 and group_move (t,) f8 (each center's move since the bounds
+    were set and the largest within each group), first (bounds not yet set: scan every row),
+    refresh, slack f8, smean (d,) f8); bounds (n_chunks+1,); INOUT labels (n,), upper (n,) f8,
+    glower (n,t) f8, partials sums, wsums, stats; OUT inertia, changed, scanned, all as in
     :func:`.hamerly.hamerly_step_chunk`. Chunk c writes only its own slots. BLAS must run
     single-threaded."""
-    done = _yinyang_chunk(
-        X,
-        w,
-        centers,
-        scan,
-        bound,
-        bounds[c],
-        bounds[c + 1],
-        labels,
-        upper,
-        glower,
-        sums[c],
-        wsums[c],
-        stats[c],
-    )
-    inertia[c], changed[c], scanned[c] = done
+    sums, wsums, stats = partials
+    inertia, changed, scanned = out
+    for c in range(first, stop):
+        done = _yinyang_chunk(
+            X,
+            w,
+            centers,
+            scan,
+            bound,
+            bounds[c],
+            bounds[c + 1],
+            labels,
+            upper,
+            glower,
+            sums[c],
+            wsums[c],
+            stats[c],
+        )
+        inertia[c], changed[c], scanned[c] = done
 
 
-#: ``yinyang_step(X, w, centers, scan, bound, bounds, ...)``: a Yinyang pass, chunks in
-#: parallel (:func:`yinyang_step_chunk`); the twin on the calling thread (Dask workers).
+#: ``yinyang_step(X, w, centers, scan, bound, bounds, labels, upper, glower, partials,
+#: out)``: a Yinyang pass, chunks in parallel (:func:`yinyang_step_chunk`); the twin on
+#: the calling thread (Dask workers).
 yinyang_step = Chunked(yinyang_step_chunk, bounds_at=5)
 yinyang_step_serial = yinyang_step.serial_twin()
