@@ -14,7 +14,6 @@ import fastkmeans as fk
 from fastkmeans._assign import chunk_bounds
 from fastkmeans.kernels import lloyd, seeding, small
 from fastkmeans.kernels.partials import SUMS
-from fastkmeans.kernels.twins import serial_twin
 
 CALLS = 3000
 
@@ -28,7 +27,7 @@ def _per_call(fn) -> float:
 
 
 def main() -> None:
-    tiles_plusplus = serial_twin(seeding.kmeans_plusplus_tiles)  # the former small path
+    tiles_plusplus = seeding.kmeans_plusplus_tiles  # the former small path (in parallel now)
     X = fk.datasets.make_tutorial_data(seed=0).astype(np.float32)
     n, k = X.shape[0], 3
     w, b = np.ones(n), chunk_bounds(n)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange, typeof, types
 from numba.core import cgutils
+from numba.core.errors import TypingError
 from numba.extending import NativeValue, intrinsic, models, register_model, unbox
 
 from .._config import FASTMATH, NUMBA_CACHE
@@ -60,12 +61,17 @@ def _unbox_address(typ: Any, obj: Any, c: Any) -> Any:
 
 
 @intrinsic
-def _call_chunk(typingctx: Any, address: Any, c: Any, flat: Any) -> Any:
+def call_chunk(typingctx: Any, address: Any, c: Any, flat: Any) -> Any:
     """Call the chunk kernel at ``address`` as ``chunk(c, c + 1, *args)``, ``args`` rebuilt from
     ``flat`` (the arguments with each tuple argument spread out: a ``prange`` body can not
     take a tuple holding arrays, Numba 0.68). Numba's own calling convention, so an error
     status propagates."""
     argtys = address.argtypes
+    spread: list[Any] = []
+    for ty in argtys[2:]:
+        spread += list(ty) if isinstance(ty, types.BaseTuple) else [ty]
+    if tuple(spread) != tuple(flat.types):
+        raise TypingError(f"chunk arguments {flat.types} do not match its address {argtys}")
 
     def codegen(context: Any, builder: Any, signature: Any, llargs: Any) -> Any:
         address_v, c_v, flat_v = llargs
@@ -94,7 +100,7 @@ def run_chunks(address, n_chunks, flat):
     n_chunks, flat (``args`` with its tuples spread out): runs chunk c = 0..n_chunks-1,
     one ``prange`` iteration each. Chunk c writes only its own slots."""
     for c in prange(n_chunks):
-        _call_chunk(address, np.int64(c), flat)
+        call_chunk(address, np.int64(c), flat)
 
 
 def _key(value: Any) -> Any:

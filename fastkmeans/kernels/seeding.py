@@ -7,6 +7,8 @@ not depend on the thread count.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
@@ -16,6 +18,7 @@ from .._config import (
     NUMBA_CACHE,
     TILE_ROWS,
 )
+from .launch import Chunked, call_chunk
 from .lloyd import direct_column
 from .tiles import _transpose_tile
 
@@ -284,51 +287,117 @@ def _workspace(X, bounds, trial_u):
     )
 
 
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def first_chunks(first, stop, X, w, closest, bounds, row, chunk_pot):
+    """Chunks first..stop-1 of the first step: :func:`_first_chunk`, potentials into
+    chunk_pot (n_chunks,) f8."""
+    for c in range(first, stop):
+        chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], row)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def tile_candidate_chunks(first, stop, X, w, closest, bounds, cand, dstore, cand_pot):
+    """Chunks first..stop-1 of a step's weighing on tiles: :func:`_candidate_tiles`
+    (dstore unused: the arguments of :func:`row_candidate_chunks`)."""
+    for c in range(first, stop):
+        _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def take_row_chunks(first, stop, X, w, closest, dstore, bounds, row, best, chunk_pot):
+    """Chunks first..stop-1 of taking a step's winner, the center's ``row``:
+    :func:`_take_row` (dstore and best unused: the arguments of
+    :func:`take_stored_chunks`)."""
+    for c in range(first, stop):
+        chunk_pot[c] = _take_row(X, w, closest, bounds[c], bounds[c + 1], row)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def row_candidate_chunks(first, stop, X, w, closest, bounds, cand, dstore, cand_pot):
+    """Chunks first..stop-1 of a step's weighing row by row: :func:`_candidate_chunk`."""
+    for c in range(first, stop):
+        _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], cand, dstore, cand_pot[c])
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def take_stored_chunks(first, stop, X, w, closest, dstore, bounds, row, best, chunk_pot):
+    """Chunks first..stop-1 of taking a step's winner, candidate ``best``, from the stored
+    distances: :func:`_take_chunk` (X and row unused)."""
+    for c in range(first, stop):
+        chunk_pot[c] = _take_chunk(w, closest, dstore, bounds[c], bounds[c + 1], best)
+
+
+_FIRST = Chunked(first_chunks, bounds_at=3)
+_TILE_CANDIDATES = Chunked(tile_candidate_chunks, bounds_at=3)
+_TAKE_ROW = Chunked(take_row_chunks, bounds_at=3)
+_ROW_CANDIDATES = Chunked(row_candidate_chunks, bounds_at=3)
+_TAKE_STORED = Chunked(take_stored_chunks, bounds_at=3)
+
+
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def kmeans_plusplus_tiles(X, w, bounds, first_u, trial_u, out):
+def plusplus_steps(X, w, bounds, first_u, trial_u, out, closest, cand, chunk_pot, candidates,
+                   cand_pot, dstore, steps):  # fmt: skip
+    """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
+    uniforms in [0,1), the workspaces of :func:`_workspace` (arguments of their own: Numba,
+    0.68, loses a ``prange`` loop's stores into arrays unpacked from a tuple), dstore (n,L)
+    of X's dtype (empty on tiles), steps = (first, candidates, take) the addresses of the
+    chunk kernels (:func:`first_chunks`, then :func:`tile_candidate_chunks` and
+    :func:`take_row_chunks` on tiles, or :func:`row_candidate_chunks` and
+    :func:`take_stored_chunks` row by row); OUT out (k,) intp: the rows chosen as centers.
+    Each phase of a step runs its chunks in parallel through the chunk kernel's address
+    (:mod:`.launch`)."""
+    n = X.shape[0]
+    n_chunks = bounds.shape[0] - 1
+    p_first, p_candidates, p_take = steps
+    out[0] = _first_center(w, bounds, first_u, chunk_pot)
+    row = out[0]
+    for c in prange(n_chunks):
+        call_chunk(p_first, np.int64(c), (X, w, closest, bounds, row, chunk_pot))
+    for step in range(1, out.shape[0]):
+        if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
+            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
+            continue
+        _gather(X, candidates, cand)
+        for c in prange(n_chunks):
+            call_chunk(p_candidates, np.int64(c), (X, w, closest, bounds, cand, dstore, cand_pot))
+        best = _best_candidate(cand_pot, candidates)
+        out[step] = candidates[best]
+        row = out[step]
+        for c in prange(n_chunks):
+            call_chunk(p_take, np.int64(c), (X, w, closest, dstore, bounds, row, best, chunk_pot))
+
+
+def _steps(X: Any, w: Any, bounds: Any, work: Any, dstore: Any, candidates: Chunked,
+           take: Chunked) -> tuple[Any, Any, Any]:  # fmt: skip
+    """The addresses of the chunk kernels of :func:`plusplus_steps`."""
+    closest, cand, chunk_pot, _, cand_pot = work
+    row = np.intp(0)
+    return (
+        _FIRST.address((X, w, closest, bounds, row, chunk_pot)),
+        candidates.address((X, w, closest, bounds, cand, dstore, cand_pot)),
+        take.address((X, w, closest, dstore, bounds, row, row, chunk_pot)),
+    )
+
+
+def kmeans_plusplus_tiles(X: Any, w: Any, bounds: Any, first_u: float, trial_u: Any,
+                          out: Any) -> None:  # fmt: skip
     """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
     uniforms in [0,1); OUT out (k,) intp: the rows chosen as centers. For few features
     (below ``SEED_TILES_BELOW_FEATURES``): each step weighs the L candidates on transposed
     tiles (:func:`_candidate_tiles`), nothing stored per row, and reads the data once more
     to take the winner."""
-    n = X.shape[0]
-    n_chunks = bounds.shape[0] - 1
-    closest, cand, chunk_pot, candidates, cand_pot = _workspace(X, bounds, trial_u)
-    out[0] = _first_center(w, bounds, first_u, chunk_pot)
-    for c in prange(n_chunks):
-        chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], out[0])
-    for step in range(1, out.shape[0]):
-        if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
-            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
-            continue
-        _gather(X, candidates, cand)
-        for c in prange(n_chunks):
-            _candidate_tiles(X, w, closest, bounds[c], bounds[c + 1], cand, cand_pot[c])
-        out[step] = candidates[_best_candidate(cand_pot, candidates)]
-        for c in prange(n_chunks):
-            chunk_pot[c] = _take_row(X, w, closest, bounds[c], bounds[c + 1], out[step])
+    work = _workspace(X, bounds, trial_u)
+    dstore = np.empty((0, trial_u.shape[1]), dtype=X.dtype)
+    steps = _steps(X, w, bounds, work, dstore, _TILE_CANDIDATES, _TAKE_ROW)
+    plusplus_steps(X, w, bounds, float(first_u), trial_u, out, *work, dstore, steps)
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def kmeans_plusplus_rows(X, w, bounds, first_u, trial_u, out):
+def kmeans_plusplus_rows(X: Any, w: Any, bounds: Any, first_u: float, trial_u: Any,
+                         out: Any) -> None:  # fmt: skip
     """As :func:`kmeans_plusplus_tiles`, for more features: rows as they lie (transposing
     longer rows costs more than it saves), each row read once for the L candidates
     (:func:`_candidate_chunk`) and their distances kept (n x L) to take the winner."""
-    n = X.shape[0]
-    n_chunks = bounds.shape[0] - 1
-    closest, cand, chunk_pot, candidates, cand_pot = _workspace(X, bounds, trial_u)
-    dstore = np.empty((n, trial_u.shape[1]), dtype=X.dtype)
-    out[0] = _first_center(w, bounds, first_u, chunk_pot)
-    for c in prange(n_chunks):
-        chunk_pot[c] = _first_chunk(X, w, closest, bounds[c], bounds[c + 1], out[0])
-    for step in range(1, out.shape[0]):
-        if not _draw_candidates(w, closest, bounds, chunk_pot, trial_u[step - 1], candidates):
-            out[step] = (out[step - 1] + 1) % n  # all rows sit on centers
-            continue
-        _gather(X, candidates, cand)
-        for c in prange(n_chunks):
-            _candidate_chunk(X, w, closest, bounds[c], bounds[c + 1], cand, dstore, cand_pot[c])
-        best = _best_candidate(cand_pot, candidates)
-        out[step] = candidates[best]
-        for c in prange(n_chunks):
-            chunk_pot[c] = _take_chunk(w, closest, dstore, bounds[c], bounds[c + 1], best)
+    work = _workspace(X, bounds, trial_u)
+    dstore = np.empty((X.shape[0], trial_u.shape[1]), dtype=X.dtype)
+    steps = _steps(X, w, bounds, work, dstore, _ROW_CANDIDATES, _TAKE_STORED)
+    plusplus_steps(X, w, bounds, float(first_u), trial_u, out, *work, dstore, steps)
