@@ -163,7 +163,7 @@ def _relax(u, v, r, work, point):
         via[v] = point
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _shortest_path(s, cost, prices, flows, lists, arcs, work):
     """Dijkstra from node s on reduced costs over the k clusters and the slack node k,
     stopped at the first node in deficit, which it returns (-1: none reachable); OUT
@@ -220,7 +220,7 @@ def _shortest_path(s, cost, prices, flows, lists, arcs, work):
     return t
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _augment(s, t, cost, labels, flows, lists, arcs, work):
     """Send as much excess from s to t along the path just found as its arcs allow (one
     unit when it moves a point): INOUT labels, flows, lists, arcs."""

@@ -124,7 +124,7 @@ def fill(cost, members, arcs, a, targets):
         set_root(arcs, a, b)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def refill(cost, lists, arcs, a):
     """IN cost (n,k) f8; INOUT lists (scratch), arcs: every heap of cluster a that must be
     refilled or holds under a quarter of its capacity, refilled from a's members."""
@@ -157,7 +157,7 @@ def _pop(arcs, a, b):
     _sift_down(hv, hp, a, b, n, 0)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _compact(labels, arcs, a, b):
     """INOUT arcs: a full heap of arc a -> b keeps the entries of points still in a, at
     most half of its capacity, the smallest; ``theta`` drops to the smallest let go."""
@@ -179,7 +179,7 @@ def _compact(labels, arcs, a, b):
     set_root(arcs, a, b)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def move(cost, labels, lists, arcs, i, b):
     """Move point i to cluster b: INOUT labels (n,), lists, arcs. The heaps of a's arcs
     whose root it was drop it; b's heaps take it where it falls below their threshold."""

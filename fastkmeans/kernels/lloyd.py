@@ -149,7 +149,7 @@ def _keep_lower4_pairs(flat, centers, j, best, lab, m):
         best[r], lab[r] = _lower4(j, best[r], lab[r], v0, v1, v2, v3)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _assign_pairs(rows, centers, best, lab):
     """IN rows (m,2) C-ordered, centers (k,2); OUT lab (m,) int32 nearest centers, best
     (m,) their squared distances: :func:`_assign_direct`'s labels and values for two
@@ -175,7 +175,7 @@ def _assign_pairs(rows, centers, best, lab):
             best[r] = min(v, b)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _assign_direct(xt, centers, acc, best, lab):
     """IN xt (d,m) a transposed tile, centers (k,d); OUT lab (m,) int32 nearest centers
     by direct squared differences (:func:`direct_column`), best (m,) their values;

@@ -38,7 +38,7 @@ def _lower_second(j, b, s, a, x):
     return b, s, a
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _centered_rows(X, mean, t0, m, tile, sq, transpose):
     """IN X (n,d) f8, mean (d,) f8, rows t0..t0+m; OUT tile: the rows minus the mean in
     tile's dtype, as a C-ordered (d, m) view when ``transpose`` (:func:`.tiles._transpose_tile`)
@@ -97,7 +97,7 @@ def _lowest_two(prod, half_norms, transpose, m, best, second, lab):
         lab[r] = a
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _settle_near_ties(X, centers, half_norms, t0, m, best, second, sq, lab):
     """IN X (n,d) f8, centers (k,d) f8, half_norms (k,) the float32 ones, rows t0..t0+m,
     best, second, sq (m,) as :func:`_lowest_two` and :func:`_centered_rows` left them;

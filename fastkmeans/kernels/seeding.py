@@ -174,7 +174,7 @@ def _candidate_chunk(X, w, closest, lo, hi, cand, dstore, pot):
         _candidates_one(*args)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _candidate_tiles(X, w, closest, lo, hi, cand, pot):
     """IN X (n,d), w (n,) f8, closest (n,) f8, rows lo..hi, cand (L,d) the candidates' rows;
     OUT pot (L,) f8: the chunk's potential if each candidate were added.

@@ -312,7 +312,7 @@ def kmeans_plusplus(data, indices, indptr, cptr, crow, cval, sq, w, bounds, firs
             chunk_pot[c] = _potential(w, closest, closest, bounds[c], bounds[c + 1])
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _nearest_chunk(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offset, lo, hi,
                    closest, nearest):  # fmt: skip
     """IN rows lo..hi and the new candidates by column (see :func:`update_nearest`); INOUT
