@@ -55,7 +55,7 @@ def _put(table, i, a, b, c, d, e):
     table[i, 4] = e
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def prefix_moments(v, w, lo, hi, reverse, T):
     """IN v (u,) f8 sorted values, w (u,) f8 weights > 0, the range lo..hi-1, reverse
     (bool); OUT T (>= hi-lo+1, 4) f8: rows 0..L of prefix sums of w, w y, w y^2 with
@@ -86,7 +86,7 @@ def prefix_moments(v, w, lo, hi, reverse, T):
         T[t + 1, 2] = T[t, 2] + wy * y
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def smawk_layer(T, rlo, nrows, clo, ncols, value, arg, cols, meta):
     """IN T (L+1,4) f8 (column 3: the previous layer), rows e = rlo..rlo+nrows-1, columns
     s = clo..clo+ncols-1; OUT value (>= nrows,) f8 and arg (>= nrows,) intp: for row
@@ -143,7 +143,7 @@ def smawk_layer(T, rlo, nrows, clo, ncols, value, arg, cols, meta):
             c = c_end
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def last_layer(v, w, lo, hi, reverse, K, spare, T, value, arg, cols, meta):
     """IN v (u,), w (u,) f8, the range lo..hi-1 (L values) and its direction, K >= 1
     clusters, ``spare`` values to leave for the clusters after them; OUT T[e, 3] for
@@ -162,7 +162,7 @@ def last_layer(v, w, lo, hi, reverse, K, spare, T, value, arg, cols, meta):
             T[m + t, 3] = value[t]
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def half_costs(v, w, lo, hi, reverse, K, spare, out, off):
     """IN v (u,), w (u,) f8, the range lo..hi-1 (L values) and its direction, K clusters,
     ``spare`` values left for the others; OUT out[off + e] for e = K..L-spare: the least
