@@ -32,6 +32,7 @@ from numba import njit, prange
 from .._config import FASTMATH, NUMBA_CACHE
 from .distances import sq_dist_f64
 from .flow_arcs import fill, move, refill
+from .launch import Chunked
 from .partials import _tile_total
 from .twins import serial_twin
 
@@ -60,13 +61,14 @@ def price_labels(cost, prices, labels):
         labels[i] = lab
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def label_totals(X, w, centers, labels, bounds, sums, wsums, inertia, accumulate):
-    """IN X (n,d), w (n,) f8, centers (k,d), labels (n,), bounds (n_chunks+1,); OUT sums
-    (n_chunks,k,d) f8 and wsums (n_chunks,k) f8 (with ``accumulate``), inertia
-    (n_chunks,) f8: Lloyd's per-chunk sums for the given labels. Chunk c writes only its
-    own slots."""
-    for c in prange(bounds.shape[0] - 1):
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def label_totals_chunk(first, stop, X, w, centers, labels, bounds, sums, wsums, inertia,
+                       accumulate):  # fmt: skip
+    """Chunks first..stop-1 of :data:`label_totals`: IN X (n,d), w (n,) f8, centers (k,d),
+    labels (n,), bounds (n_chunks+1,); OUT sums (n_chunks,k,d) f8 and wsums (n_chunks,k) f8
+    (with ``accumulate``), inertia (n_chunks,) f8: Lloyd's per-chunk sums for the given
+    labels. Chunk c writes only its own slots."""
+    for c in range(first, stop):
         if accumulate:
             sums[c] = 0.0
             wsums[c] = 0.0
@@ -92,7 +94,8 @@ def fill_arcs(cost, order, starts, arcs):
 #: On the calling thread (small data).
 sq_costs_serial = serial_twin(sq_costs)
 price_labels_serial = serial_twin(price_labels)
-label_totals_serial = serial_twin(label_totals)
+label_totals = Chunked(label_totals_chunk, bounds_at=4)
+label_totals_serial = label_totals.serial_twin()
 fill_arcs_serial = serial_twin(fill_arcs)
 
 

@@ -10,10 +10,10 @@ chunk order, so results do not depend on the thread count.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE
-from .twins import serial_twin
+from .launch import Chunked
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -27,27 +27,29 @@ def _sq_dist(X, i, row):
     return np.float64(s)
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def closest_update(X, w, row, bounds, first, closest, chunk_pot):
-    """IN X (b,d), w (b,) f8, row (d,) the new center (X's dtype), bounds (n_chunks+1,), first bool
-    (overwrite instead of taking the minimum); INOUT closest (b,) f8; OUT chunk_pot
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def closest_update_chunk(first, stop, X, w, row, bounds, overwrite, closest, chunk_pot):
+    """Chunks first..stop-1 of :data:`closest_update`: IN X (b,d), w (b,) f8, row (d,) the
+    new center (X's dtype), bounds (n_chunks+1,), overwrite (instead of taking the
+    minimum); INOUT closest (b,) f8; OUT chunk_pot
     (n_chunks,) f8: sum of w * closest per chunk."""
-    for c in prange(bounds.shape[0] - 1):
+    for c in range(first, stop):
         s = 0.0
         for i in range(bounds[c], bounds[c + 1]):
             d2 = _sq_dist(X, i, row)
-            if first or d2 < closest[i]:
+            if overwrite or d2 < closest[i]:
                 closest[i] = d2
             s += w[i] * closest[i]
         chunk_pot[c] = s
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def candidate_potentials(X, w, closest, candidates, bounds, chunk_pot):
-    """IN X (b,d), w (b,) f8, closest (b,) f8, candidates (t,d) of X's dtype, bounds (n_chunks+1,);
-    OUT chunk_pot (n_chunks,t) f8: per chunk, sum of w * min(closest, d2 to candidate)."""
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def candidate_potentials_chunk(first, stop, X, w, closest, candidates, bounds, chunk_pot):
+    """Chunks first..stop-1 of :data:`candidate_potentials`: IN X (b,d), w (b,) f8, closest
+    (b,) f8, candidates (t,d) of X's dtype, bounds (n_chunks+1,); OUT chunk_pot (n_chunks,t)
+    f8: per chunk, sum of w * min(closest, d2 to candidate)."""
     n_trials = candidates.shape[0]
-    for c in prange(bounds.shape[0] - 1):
+    for c in range(first, stop):
         for t in range(n_trials):
             chunk_pot[c, t] = 0.0
         for i in range(bounds[c], bounds[c + 1]):
@@ -58,6 +60,8 @@ def candidate_potentials(X, w, closest, candidates, bounds, chunk_pot):
                 chunk_pot[c, t] += wi * min(ci, d2)
 
 
-#: On the calling thread: Dask workers.
-closest_update_serial = serial_twin(closest_update)
-candidate_potentials_serial = serial_twin(candidate_potentials)
+#: Chunks in parallel; the twins on the calling thread (Dask workers).
+closest_update = Chunked(closest_update_chunk, bounds_at=3)
+closest_update_serial = closest_update.serial_twin()
+candidate_potentials = Chunked(candidate_potentials_chunk, bounds_at=4)
+candidate_potentials_serial = candidate_potentials.serial_twin()

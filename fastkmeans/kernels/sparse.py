@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import FASTMATH, NUMBA_CACHE
+from .launch import Chunked
 from .seeding import _best_candidate, _draw_candidates, _first_center
 from .twins import serial_twin
 
@@ -116,15 +117,16 @@ def _assign_rows(data, indices, indptr, w, centers_t, half_sq, center_sq, lo, hi
     return s, moved
 
 
-@njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def assign(data, indices, indptr, w, centers_t, half_sq, center_sq, bounds, labels, inertia,
-           changed):  # fmt: skip
-    """IN data, indices, indptr (n+1,): the rows; w (n,) f8, centers_t (d,k) the centers
-    transposed, half_sq (k,) 0.5 ||c||^2 in the centers' dtype, center_sq (k,) f8
-    ||c||^2, bounds (n_chunks+1,); INOUT labels (n,) intp; OUT inertia (n_chunks,) f8,
-    changed (n_chunks,) intp: per chunk, the weighted inertia and the labels changed."""
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def assign_chunk(first, stop, data, indices, indptr, w, centers_t, half_sq, center_sq, bounds,
+                 labels, inertia, changed):  # fmt: skip
+    """Chunks first..stop-1 of :data:`assign`: IN data, indices, indptr (n+1,): the rows; w
+    (n,) f8, centers_t (d,k) the centers transposed, half_sq (k,) 0.5 ||c||^2 in the
+    centers' dtype, center_sq (k,) f8 ||c||^2, bounds (n_chunks+1,); INOUT labels (n,) intp;
+    OUT inertia (n_chunks,) f8, changed (n_chunks,) intp: per chunk, the weighted inertia
+    and the labels changed."""
     k = centers_t.shape[1]
-    for c in prange(bounds.shape[0] - 1):
+    for c in range(first, stop):
         dots = np.empty(k, dtype=centers_t.dtype)
         inertia[c], changed[c] = _assign_rows(data, indices, indptr, w, centers_t, half_sq,
                                               center_sq, bounds[c], bounds[c + 1], labels,
@@ -351,7 +353,8 @@ def update_nearest(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offs
 
 
 #: On the calling thread, for small data (no thread start-up, no waiting on a busy core).
-assign_serial = serial_twin(assign)
+assign = Chunked(assign_chunk, bounds_at=7)
+assign_serial = assign.serial_twin()
 cluster_sums_serial = serial_twin(cluster_sums)
 kmeans_plusplus_serial = serial_twin(kmeans_plusplus)
 minibatch_update_serial = serial_twin(minibatch_update)
