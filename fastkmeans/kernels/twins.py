@@ -5,16 +5,20 @@ started); the twin is built from the parallel kernel's own Python function, so t
 never drift apart. ``prange`` runs as ``range`` in the twin. The twin gets its own qualified
 name (``<name>_serial``), so Numba's on-disk cache keeps the two compilations apart.
 
-The parallel kernels and their twins take about two thirds of the compile time (64%: 94 of
+The parallel kernels and their twins took about two thirds of the compile time (64%: 94 of
 146 CPU-s compiling, ``python -m benchmarks.compile_profile --workload compile`` with an
-empty ``NUMBA_CACHE_DIR``, AMD EPYC, 2026-12-02); a parallel kernel costs some 4 s per dtype
-even when its body is one call of an already compiled kernel (3.7-4.2 s measured). The
-alternative tried (commits e3844b1 to 073ca4f, reverted): one serial ``nogil`` chunk kernel,
-its chunks split over persistent Python threads. It cut ``fastkmeans compile`` from empty
-from 106 s to 53 s, but on a 2-vCPU virtual machine the fits ran 17-30% slower than with
-``prange`` (20 Lloyd iterations at 1,000,000 x 2, greedy k-means++, mini-batch; separate
-processes interleaved), up to 66% before the threads spun between calls. An empty hand-off
-to those threads took 38-73 us against about 2 us for a Numba (OpenMP) parallel region.
+empty ``NUMBA_CACHE_DIR``, AMD EPYC, 2026-12-02): Numba emits the code of everything a
+``prange`` body calls once more in the outlined body and again in the kernel. The kernels
+over row chunks are now :class:`.launch.Chunked` (the chunk kernel compiled once, the
+``prange`` launcher knowing only its address, the twin a direct call of the chunk kernel);
+the twins here remain for the parallel kernels whose loops run over rows, clusters or
+tasks. The alternative tried before (commits e3844b1 to 073ca4f, reverted): one serial
+``nogil`` chunk kernel, its chunks split over persistent Python threads. It cut
+``fastkmeans compile`` from empty from 106 s to 53 s, but on a 2-vCPU virtual machine the
+fits ran 17-30% slower than with ``prange`` (20 Lloyd iterations at 1,000,000 x 2, greedy
+k-means++, mini-batch; separate processes interleaved), up to 66% before the threads spun
+between calls. An empty hand-off to those threads took 38-73 us against about 2 us for a
+Numba (OpenMP) parallel region.
 """
 
 from __future__ import annotations
