@@ -20,8 +20,8 @@ import numpy as np
 from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE
-from .lloyd import lloyd_direct, lloyd_direct_serial, lloyd_gemm, lloyd_gemm_serial
-from .partials import SUMS
+from .lloyd import lloyd_direct, lloyd_direct_chunk, lloyd_gemm, lloyd_gemm_chunk
+from .partials import EXACT, SUMS
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -72,9 +72,9 @@ def _update(centers, sums, wsums, inertia, counts, new_centers):
     return batch_inertia, shift
 
 
-def _assign(serial, X, w, centers, bounds, gemm, labels, sums, wsums, inertia):
+def _assign(X, w, centers, bounds, gemm, labels, sums, wsums, inertia):
     """The batch's labels, per-chunk sums and inertia: Lloyd's pass (``SUMS``), chunks in
-    parallel or on the calling thread; GEMM-style distances centered on the centers' mean."""
+    parallel; GEMM-style distances centered on the centers' mean."""
     n_chunks = bounds.shape[0] - 1
     changed = np.empty(n_chunks, dtype=np.intp)
     stats, smean = np.empty((n_chunks, 0, 2)), np.empty(0)  # SUMS keeps no stats
@@ -82,9 +82,9 @@ def _assign(serial, X, w, centers, bounds, gemm, labels, sums, wsums, inertia):
     if gemm:
         mean = np.empty(centers.shape[1], dtype=centers.dtype)
         centers_mean(centers, mean)
-        (lloyd_gemm_serial if serial else lloyd_gemm)(X, w, centers, mean, *rest)
+        lloyd_gemm(X, w, centers, mean, *rest)
     else:
-        (lloyd_direct_serial if serial else lloyd_direct)(X, w, centers, *rest)
+        lloyd_direct(X, w, centers, *rest)
 
 
 def minibatch_step(
@@ -106,23 +106,27 @@ def minibatch_step(
     The batch's chunks in parallel (Lloyd's kernels), then their sums merged in chunk
     order (:func:`_update`). Returns (batch inertia before the update, sum of squared
     center moves). BLAS must run single-threaded when ``gemm``."""
-    _assign(False, X, w, centers, bounds, gemm, labels, sums, wsums, inertia)
+    _assign(X, w, centers, bounds, gemm, labels, sums, wsums, inertia)
     return _update(centers, sums, wsums, inertia, counts, new_centers)
 
 
-def minibatch_step_serial(
-    X: Any,
-    w: Any,
-    centers: Any,
-    bounds: Any,
-    gemm: bool,
-    labels: Any,
-    sums: Any,
-    wsums: Any,
-    inertia: Any,
-    counts: Any,
-    new_centers: Any,
-) -> tuple[float, float]:
-    """:func:`minibatch_step` on the calling thread (small batches: no thread start-up)."""
-    _assign(True, X, w, centers, bounds, gemm, labels, sums, wsums, inertia)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def minibatch_step_serial(X, w, centers, bounds, gemm, labels, sums, wsums, inertia, counts,
+                          new_centers):  # fmt: skip
+    """:func:`minibatch_step` on the calling thread (small batches: no thread start-up), in
+    one call: a step of a small batch takes microseconds, a few of them Python's."""
+    n_chunks = bounds.shape[0] - 1
+    # Always SUMS, but an int, not the literal: a literal would compile the chunk kernels
+    # once more, apart from the specialisation Lloyd's kernels use.
+    mode = SUMS if n_chunks >= 0 else EXACT
+    changed = np.empty(n_chunks, dtype=np.intp)
+    stats, smean = np.empty((n_chunks, 0, 2)), np.empty(0)  # SUMS keeps no stats
+    if gemm:
+        mean = np.empty(centers.shape[1], dtype=centers.dtype)
+        centers_mean(centers, mean)
+        lloyd_gemm_chunk(0, n_chunks, X, w, centers, mean, bounds, labels, sums, wsums, stats,
+                         smean, inertia, changed, mode)  # fmt: skip
+    else:
+        lloyd_direct_chunk(0, n_chunks, X, w, centers, bounds, labels, sums, wsums, stats,
+                           smean, inertia, changed, mode)  # fmt: skip
     return _update(centers, sums, wsums, inertia, counts, new_centers)

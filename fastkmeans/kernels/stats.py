@@ -31,29 +31,40 @@ def column_chunks(first, stop, X, bounds, mean, square, part):
                     part[c, f] += X[i, f]
 
 
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def merge_columns(part, n, out):
+    """IN part (n_chunks,d) f8 per-chunk sums, n rows; OUT out (d,) f8: their sum in chunk
+    order, over n."""
+    for f in range(part.shape[1]):
+        out[f] = 0.0
+    for c in range(part.shape[0]):
+        for f in range(part.shape[1]):
+            out[f] += part[c, f]
+    for f in range(part.shape[1]):
+        out[f] /= n
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def column_mean_var_serial(X, bounds, mean, var):
+    """IN X (n,d), bounds (n_chunks+1,); OUT mean (d,) f8, var (d,) f8 (population
+    variance), on the calling thread (Dask workers, small data): one call for both passes
+    of :func:`column_mean_var`, the same chunks and merges."""
+    n_chunks = bounds.shape[0] - 1
+    part = np.empty((n_chunks, X.shape[1]))
+    column_chunks(0, n_chunks, X, bounds, mean, False, part)
+    merge_columns(part, X.shape[0], mean)
+    column_chunks(0, n_chunks, X, bounds, mean, True, part)
+    merge_columns(part, X.shape[0], var)
+
+
 _COLUMNS = Chunked(column_chunks, bounds_at=1)
-_COLUMNS_SERIAL = _COLUMNS.serial_twin()
-
-
-def _mean_var(columns: Chunked, X: Any, bounds: Any, mean: Any, var: Any) -> None:
-    """Two passes (sums, then squared deviations), per chunk, merged in chunk order."""
-    n = X.shape[0]
-    part = np.empty((bounds.shape[0] - 1, X.shape[1]))
-    for out, square in ((mean, False), (var, True)):
-        columns(X, bounds, mean, square, part)
-        total = np.zeros(X.shape[1])
-        for row in part:
-            total += row
-        out[:] = total / n
 
 
 def column_mean_var(X: Any, bounds: Any, mean: Any, var: Any) -> None:
     """IN X (n,d), bounds (n_chunks+1,); OUT mean (d,) f8, var (d,) f8 (population
-    variance). Two passes (sum, then squared deviations), chunks in parallel, merged in
-    chunk order (:func:`column_chunks`)."""
-    _mean_var(_COLUMNS, X, bounds, mean, var)
-
-
-def column_mean_var_serial(X: Any, bounds: Any, mean: Any, var: Any) -> None:
-    """:func:`column_mean_var` on the calling thread (Dask workers, small data)."""
-    _mean_var(_COLUMNS_SERIAL, X, bounds, mean, var)
+    variance). Two passes (sum, then squared deviations), chunks in parallel
+    (:func:`column_chunks`), merged in chunk order (:func:`merge_columns`)."""
+    part = np.empty((bounds.shape[0] - 1, X.shape[1]))
+    for out, square in ((mean, False), (var, True)):
+        _COLUMNS(X, bounds, mean, square, part)
+        merge_columns(part, X.shape[0], out)
