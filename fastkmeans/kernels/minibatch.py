@@ -20,7 +20,8 @@ import numpy as np
 from numba import njit
 
 from .._config import FASTMATH, NUMBA_CACHE
-from .lloyd import lloyd_direct, lloyd_direct_chunk, lloyd_gemm, lloyd_gemm_chunk
+from .launch import _key, call_chunk
+from .lloyd import lloyd_direct, lloyd_gemm
 from .partials import EXACT, SUMS
 
 
@@ -72,12 +73,16 @@ def _update(centers, sums, wsums, inertia, counts, new_centers):
     return batch_inertia, shift
 
 
+def _sums_workspaces(n_chunks: int) -> tuple[Any, Any, Any]:
+    """changed (n_chunks,) intp, stats (n_chunks,0,2) f8 and smean (0,) f8: what Lloyd's
+    chunk kernels take besides a batch in SUMS mode (no stats kept)."""
+    return np.empty(n_chunks, dtype=np.intp), np.empty((n_chunks, 0, 2)), np.empty(0)
+
+
 def _assign(X, w, centers, bounds, gemm, labels, sums, wsums, inertia):
     """The batch's labels, per-chunk sums and inertia: Lloyd's pass (``SUMS``), chunks in
     parallel; GEMM-style distances centered on the centers' mean."""
-    n_chunks = bounds.shape[0] - 1
-    changed = np.empty(n_chunks, dtype=np.intp)
-    stats, smean = np.empty((n_chunks, 0, 2)), np.empty(0)  # SUMS keeps no stats
+    changed, stats, smean = _sums_workspaces(bounds.shape[0] - 1)
     rest = (bounds, labels, sums, wsums, stats, smean, inertia, changed, SUMS)
     if gemm:
         mean = np.empty(centers.shape[1], dtype=centers.dtype)
@@ -111,22 +116,68 @@ def minibatch_step(
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
-def minibatch_step_serial(X, w, centers, bounds, gemm, labels, sums, wsums, inertia, counts,
-                          new_centers):  # fmt: skip
-    """:func:`minibatch_step` on the calling thread (small batches: no thread start-up), in
-    one call: a step of a small batch takes microseconds, a few of them Python's."""
+def _step_direct(assign, X, w, centers, bounds, labels, sums, wsums, inertia, counts,
+                 new_centers):  # fmt: skip
+    """:func:`minibatch_step_serial` with direct differences: ``assign`` the address of
+    :func:`.lloyd.lloyd_direct_chunk` for these arguments."""
     n_chunks = bounds.shape[0] - 1
-    # Always SUMS, but an int, not the literal: a literal would compile the chunk kernels
-    # once more, apart from the specialisation Lloyd's kernels use.
-    mode = SUMS if n_chunks >= 0 else EXACT
+    mode = SUMS if n_chunks >= 0 else EXACT  # an int, not the literal (one specialisation)
     changed = np.empty(n_chunks, dtype=np.intp)
     stats, smean = np.empty((n_chunks, 0, 2)), np.empty(0)  # SUMS keeps no stats
-    if gemm:
-        mean = np.empty(centers.shape[1], dtype=centers.dtype)
-        centers_mean(centers, mean)
-        lloyd_gemm_chunk(0, n_chunks, X, w, centers, mean, bounds, labels, sums, wsums, stats,
-                         smean, inertia, changed, mode)  # fmt: skip
-    else:
-        lloyd_direct_chunk(0, n_chunks, X, w, centers, bounds, labels, sums, wsums, stats,
-                           smean, inertia, changed, mode)  # fmt: skip
+    flat = (X, w, centers, bounds, labels, sums, wsums, stats, smean, inertia, changed, mode)
+    for c in range(n_chunks):
+        call_chunk(assign, np.int64(c), flat)
     return _update(centers, sums, wsums, inertia, counts, new_centers)
+
+
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def _step_gemm(assign, X, w, centers, bounds, labels, sums, wsums, inertia, counts,
+               new_centers):  # fmt: skip
+    """:func:`minibatch_step_serial` with the GEMM-style distances: ``assign`` the address
+    of :func:`.lloyd.lloyd_gemm_chunk` for these arguments."""
+    n_chunks = bounds.shape[0] - 1
+    mode = SUMS if n_chunks >= 0 else EXACT  # an int, not the literal (one specialisation)
+    changed = np.empty(n_chunks, dtype=np.intp)
+    stats, smean = np.empty((n_chunks, 0, 2)), np.empty(0)  # SUMS keeps no stats
+    mean = np.empty(centers.shape[1], dtype=centers.dtype)
+    centers_mean(centers, mean)
+    flat = (X, w, centers, mean, bounds, labels, sums, wsums, stats, smean, inertia, changed,
+            mode)  # fmt: skip
+    for c in range(n_chunks):
+        call_chunk(assign, np.int64(c), flat)
+    return _update(centers, sums, wsums, inertia, counts, new_centers)
+
+
+#: (the types of the batch, its weights, the centers; gemm) -> the chunk kernel's address
+_ADDRESSES: dict[Any, Any] = {}
+
+
+def minibatch_step_serial(
+    X: Any,
+    w: Any,
+    centers: Any,
+    bounds: Any,
+    gemm: bool,
+    labels: Any,
+    sums: Any,
+    wsums: Any,
+    inertia: Any,
+    counts: Any,
+    new_centers: Any,
+) -> tuple[float, float]:
+    """:func:`minibatch_step` on the calling thread (small batches: no thread start-up), in
+    one kernel call (a small batch's step takes microseconds): Lloyd's chunk kernel through
+    its address, looked up once per kind of batch (the workspaces are the stepper's own)."""
+    key = (_key(X), _key(w), _key(centers), gemm)
+    assign = _ADDRESSES.get(key)
+    if assign is None:
+        changed, stats, smean = _sums_workspaces(bounds.shape[0] - 1)
+        rest = (bounds, labels, sums, wsums, stats, smean, inertia, changed, SUMS)
+        if gemm:
+            mean = np.empty(centers.shape[1], dtype=centers.dtype)
+            assign = lloyd_gemm.address((X, w, centers, mean, *rest))
+        else:
+            assign = lloyd_direct.address((X, w, centers, *rest))
+        _ADDRESSES[key] = assign
+    step = _step_gemm if gemm else _step_direct
+    return step(assign, X, w, centers, bounds, labels, sums, wsums, inertia, counts, new_centers)
