@@ -152,19 +152,9 @@ def _step_gemm(assign, X, w, centers, bounds, labels, sums, wsums, inertia, coun
 _ADDRESSES: dict[Any, Any] = {}
 
 
-def minibatch_step_serial(
-    X: Any,
-    w: Any,
-    centers: Any,
-    bounds: Any,
-    gemm: bool,
-    labels: Any,
-    sums: Any,
-    wsums: Any,
-    inertia: Any,
-    counts: Any,
-    new_centers: Any,
-) -> tuple[float, float]:
+def minibatch_step_serial(X: Any, w: Any, centers: Any, bounds: Any, gemm: bool, labels: Any,
+                          sums: Any, wsums: Any, inertia: Any, counts: Any,
+                          new_centers: Any) -> tuple[float, float]:  # fmt: skip
     """:func:`minibatch_step` on the calling thread (small batches: no thread start-up), in
     one kernel call (a small batch's step takes microseconds): Lloyd's chunk kernel through
     its address, looked up once per kind of batch (the workspaces are the stepper's own)."""
