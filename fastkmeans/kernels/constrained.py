@@ -91,11 +91,12 @@ def fill_arcs(cost, order, starts, arcs):
         fill(cost, order[starts[a] : starts[a + 1]], arcs, np.intp(a), targets)
 
 
+#: Chunks in parallel; the twin on the calling thread (small data).
+label_totals = Chunked(label_totals_chunk, bounds_at=4)
+label_totals_serial = label_totals.serial_twin()
 #: On the calling thread (small data).
 sq_costs_serial = serial_twin(sq_costs)
 price_labels_serial = serial_twin(price_labels)
-label_totals = Chunked(label_totals_chunk, bounds_at=4)
-label_totals_serial = label_totals.serial_twin()
 fill_arcs_serial = serial_twin(fill_arcs)
 
 

@@ -103,7 +103,7 @@ def lower_bound(gemm, value, xnorm, radius, gemm_err):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _hamerly_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, lower, sums, wsums, stats):
-    """One chunk of :func:`hamerly_step`. Returns (inertia, labels changed, rows scanned).
+    """One chunk of :data:`hamerly_step`. Returns (inertia, labels changed, rows scanned).
 
     Rows go in tiles: the bounds of every row are checked first and the rows that fail
     are scanned together (:func:`scan_values`: one GEMM, or direct differences, as the

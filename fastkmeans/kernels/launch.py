@@ -15,7 +15,9 @@ the address of its compiled code: the launcher knows only that address and the t
 code exists once. The address is an integer argument: nothing about this process is
 compiled in, so the launcher caches on disk like every kernel. On the calling thread
 (small data, Dask workers: no Numba thread pool) Python calls the chunk kernel once for
-all chunks, so a serial twin costs no compile at all.
+all chunks, so a ``Chunked`` kernel's twin compiles nothing of its own. A kernel may also
+call :func:`call_chunk` itself (greedy k-means++'s steps, mini-batch steps on the calling
+thread), with the addresses passed in.
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ def _unbox_address(typ: Any, obj: Any, c: Any) -> Any:
 @intrinsic
 def call_chunk(typingctx: Any, address: Any, c: Any, flat: Any) -> Any:
     """Call the chunk kernel at ``address`` as ``chunk(c, c + 1, *args)``, ``args`` rebuilt from
-    ``flat`` (the arguments with each tuple argument spread out: a ``prange`` body can not
-    take a tuple holding arrays, Numba 0.68). Numba's own calling convention, so an error
+    ``flat`` (the arguments with each tuple argument spread out: the outlined ``prange``
+    body of a kernel can not take a tuple argument that holds a tuple of arrays, Numba
+    0.68). Numba's own calling convention, so an error
     status propagates."""
     argtys = address.argtypes
     spread: list[Any] = []
@@ -108,7 +111,7 @@ def _key(value: Any) -> Any:
     of microseconds): an array's dtype, dimensions and flags (all of them, as one int:
     flags that do not change the type only cost a lookup)."""
     if isinstance(value, np.ndarray):
-        return (value.dtype.num, value.ndim, value.flags.num)
+        return (value.dtype, value.ndim, value.flags.num)
     if isinstance(value, tuple):
         return tuple(map(_key, value))
     return type(value)
@@ -127,7 +130,8 @@ class Chunked:
         self.chunk = chunk
         self.bounds_at = bounds_at
         self.serial = serial
-        self.__name__ = chunk.__name__.removesuffix("_chunk") + ("_serial" if serial else "")
+        name = chunk.__name__.removesuffix("_chunks").removesuffix("_chunk")
+        self.__name__ = name + ("_serial" if serial else "")
         self.__doc__ = chunk.__doc__
         self._addresses: dict[Any, ChunkPointer] = {}
 
@@ -145,7 +149,11 @@ class Chunked:
             argtypes = (types.int64, types.int64, *(typeof(a) for a in args))
             self.chunk.compile(argtypes)
             result = self.chunk.overloads[argtypes]
+            if result.signature.return_type != types.none:  # the call reserves no result
+                raise TypeError(f"{self.chunk.__name__} must return nothing")
             address = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)
+            if not address:
+                raise RuntimeError(f"no compiled code for {self.chunk.__name__}")
             found = self._addresses[key] = ChunkPointer(address, argtypes)
         return found
 

@@ -329,9 +329,9 @@ def take_stored_chunks(first, stop, X, w, closest, dstore, bounds, row, best, ch
 
 _FIRST = Chunked(first_chunks, bounds_at=3)
 _TILE_CANDIDATES = Chunked(tile_candidate_chunks, bounds_at=3)
-_TAKE_ROW = Chunked(take_row_chunks, bounds_at=3)
+_TAKE_ROW = Chunked(take_row_chunks, bounds_at=4)
 _ROW_CANDIDATES = Chunked(row_candidate_chunks, bounds_at=3)
-_TAKE_STORED = Chunked(take_stored_chunks, bounds_at=3)
+_TAKE_STORED = Chunked(take_stored_chunks, bounds_at=4)
 
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)

@@ -314,7 +314,7 @@ def kmeans_plusplus(data, indices, indptr, cptr, crow, cval, sq, w, bounds, firs
             chunk_pot[c] = _potential(w, closest, closest, bounds[c], bounds[c + 1])
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _nearest_chunk(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offset, lo, hi,
                    closest, nearest):  # fmt: skip
     """IN rows lo..hi and the new candidates by column (see :func:`update_nearest`); INOUT
@@ -352,9 +352,10 @@ def update_nearest(data, indices, indptr, sq, w, cptr, crow, cval, cand_sq, offs
                                       nearest)  # fmt: skip
 
 
-#: On the calling thread, for small data (no thread start-up, no waiting on a busy core).
+#: Chunks in parallel; the twin on the calling thread.
 assign = Chunked(assign_chunk, bounds_at=7)
 assign_serial = assign.serial_twin()
+#: On the calling thread, for small data (no thread start-up, no waiting on a busy core).
 cluster_sums_serial = serial_twin(cluster_sums)
 kmeans_plusplus_serial = serial_twin(kmeans_plusplus)
 minibatch_update_serial = serial_twin(minibatch_update)

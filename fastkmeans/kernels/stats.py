@@ -51,9 +51,12 @@ def column_mean_var_serial(X, bounds, mean, var):
     of :func:`column_mean_var`, the same chunks and merges."""
     n_chunks = bounds.shape[0] - 1
     part = np.empty((n_chunks, X.shape[1]))
-    column_chunks(0, n_chunks, X, bounds, mean, False, part)
+    # Values, not literals: literal arguments would compile column_chunks apart from the
+    # specialisation the parallel path uses.
+    first, square = np.int64(0), n_chunks < 0
+    column_chunks(first, n_chunks, X, bounds, mean, square, part)
     merge_columns(part, X.shape[0], mean)
-    column_chunks(0, n_chunks, X, bounds, mean, True, part)
+    column_chunks(first, n_chunks, X, bounds, mean, not square, part)
     merge_columns(part, X.shape[0], var)
 
 

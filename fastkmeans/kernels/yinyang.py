@@ -27,7 +27,7 @@ from .partials import clear_partials, refresh_tile, relabel
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _yinyang_chunk(X, w, centers, scan, bound, lo, hi, labels, upper, glower, sums, wsums, stats):
-    """One chunk of :func:`yinyang_step`. Returns (inertia, labels changed, rows scanned);
+    """One chunk of :data:`yinyang_step`. Returns (inertia, labels changed, rows scanned);
     the partials are kept as in :func:`.hamerly._hamerly_chunk`."""
     centered, half_norms, mean, radius, gemm_err, gemm = scan
     groups, half_gaps, move, group_move, first, refresh, slack, smean = bound
