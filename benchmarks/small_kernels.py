@@ -14,6 +14,7 @@ import fastkmeans as fk
 from fastkmeans._assign import chunk_bounds
 from fastkmeans.kernels import lloyd, seeding, small
 from fastkmeans.kernels.partials import SUMS
+from fastkmeans.kernels.twins import serial_twin
 
 CALLS = 3000
 
@@ -27,7 +28,11 @@ def _per_call(fn) -> float:
 
 
 def main() -> None:
-    tiles_plusplus = seeding.kmeans_plusplus_tiles  # the former small path (in parallel now)
+    steps = serial_twin(seeding.plusplus_steps)  # the former small path: tiles, one thread
+
+    def tiles_plusplus(*args):
+        seeding.kmeans_plusplus_tiles(*args, driver=steps)
+
     X = fk.datasets.make_tutorial_data(seed=0).astype(np.float32)
     n, k = X.shape[0], 3
     w, b = np.ones(n), chunk_bounds(n)

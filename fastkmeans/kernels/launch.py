@@ -22,6 +22,7 @@ thread), with the addresses passed in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -64,11 +65,10 @@ def _unbox_address(typ: Any, obj: Any, c: Any) -> Any:
 
 @intrinsic
 def call_chunk(typingctx: Any, address: Any, c: Any, flat: Any) -> Any:
-    """Call the chunk kernel at ``address`` as ``chunk(c, c + 1, *args)``, ``args`` rebuilt from
-    ``flat`` (the arguments with each tuple argument spread out: the outlined ``prange``
-    body of a kernel can not take a tuple argument that holds a tuple of arrays, Numba
-    0.68). Numba's own calling convention, so an error
-    status propagates."""
+    """Call the chunk kernel at ``address`` as ``chunk(c, c + 1, *args)``, ``args``
+    rebuilt from ``flat`` (the arguments with each tuple argument spread out: the outlined
+    ``prange`` body of a kernel can not take a tuple argument that holds a tuple of
+    arrays, Numba 0.68). Numba's own calling convention, so an error status propagates."""
     argtys = address.argtypes
     spread: list[Any] = []
     for ty in argtys[2:]:
@@ -143,10 +143,17 @@ class Chunked:
 
     def address(self, args: tuple[Any, ...]) -> ChunkPointer:
         """The address of the chunk compiled for ``args``' types."""
-        key = tuple(map(_key, args))
+        return self.address_by(tuple(map(_key, args)), lambda: args)
+
+    def address_by(self, key: tuple[Any, ...], make_args: Callable[[], Any]) -> ChunkPointer:
+        """The address of the chunk compiled for the types of ``make_args()``, kept under
+        ``key``: a cheaper key the caller vouches for (the types of a few arguments, the rest
+        being its own workspaces), tagged with a string so that it never meets the keys of
+        :meth:`address`. Should the vouched-for types differ, :func:`call_chunk` refuses to
+        compile the call."""
         found = self._addresses.get(key)
         if found is None:
-            argtypes = (types.int64, types.int64, *(typeof(a) for a in args))
+            argtypes = (types.int64, types.int64, *(typeof(a) for a in make_args()))
             self.chunk.compile(argtypes)
             result = self.chunk.overloads[argtypes]
             if result.signature.return_type != types.none:  # the call reserves no result

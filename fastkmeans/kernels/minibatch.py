@@ -73,17 +73,21 @@ def _update(centers, sums, wsums, inertia, counts, new_centers):
     return batch_inertia, shift
 
 
-def _sums_workspaces(n_chunks: int) -> tuple[Any, Any, Any]:
-    """changed (n_chunks,) intp, stats (n_chunks,0,2) f8 and smean (0,) f8: what Lloyd's
-    chunk kernels take besides a batch in SUMS mode (no stats kept)."""
-    return np.empty(n_chunks, dtype=np.intp), np.empty((n_chunks, 0, 2)), np.empty(0)
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
+def sums_scratch(n_chunks):
+    """What Lloyd's chunk kernels take besides a batch: changed (n_chunks,) intp, stats
+    (n_chunks,0,2) f8 and smean (0,) f8 (SUMS keeps no stats), and the mode SUMS as a value,
+    not the literal (a literal would compile the chunk kernels once more, apart from the
+    specialisation Lloyd's passes use)."""
+    mode = SUMS if n_chunks >= 0 else EXACT
+    return np.empty(n_chunks, dtype=np.intp), np.empty((n_chunks, 0, 2)), np.empty(0), mode
 
 
 def _assign(X, w, centers, bounds, gemm, labels, sums, wsums, inertia):
     """The batch's labels, per-chunk sums and inertia: Lloyd's pass (``SUMS``), chunks in
     parallel; GEMM-style distances centered on the centers' mean."""
-    changed, stats, smean = _sums_workspaces(bounds.shape[0] - 1)
-    rest = (bounds, labels, sums, wsums, stats, smean, inertia, changed, SUMS)
+    changed, stats, smean, mode = sums_scratch(bounds.shape[0] - 1)
+    rest = (bounds, labels, sums, wsums, stats, smean, inertia, changed, mode)
     if gemm:
         mean = np.empty(centers.shape[1], dtype=centers.dtype)
         centers_mean(centers, mean)
@@ -121,9 +125,7 @@ def _step_direct(assign, X, w, centers, bounds, labels, sums, wsums, inertia, co
     """:func:`minibatch_step_serial` with direct differences: ``assign`` the address of
     :func:`.lloyd.lloyd_direct_chunk` for these arguments."""
     n_chunks = bounds.shape[0] - 1
-    mode = SUMS if n_chunks >= 0 else EXACT  # an int, not the literal (one specialisation)
-    changed = np.empty(n_chunks, dtype=np.intp)
-    stats, smean = np.empty((n_chunks, 0, 2)), np.empty(0)  # SUMS keeps no stats
+    changed, stats, smean, mode = sums_scratch(n_chunks)
     flat = (X, w, centers, bounds, labels, sums, wsums, stats, smean, inertia, changed, mode)
     for c in range(n_chunks):
         call_chunk(assign, np.int64(c), flat)
@@ -136,9 +138,7 @@ def _step_gemm(assign, X, w, centers, bounds, labels, sums, wsums, inertia, coun
     """:func:`minibatch_step_serial` with the GEMM-style distances: ``assign`` the address
     of :func:`.lloyd.lloyd_gemm_chunk` for these arguments."""
     n_chunks = bounds.shape[0] - 1
-    mode = SUMS if n_chunks >= 0 else EXACT  # an int, not the literal (one specialisation)
-    changed = np.empty(n_chunks, dtype=np.intp)
-    stats, smean = np.empty((n_chunks, 0, 2)), np.empty(0)  # SUMS keeps no stats
+    changed, stats, smean, mode = sums_scratch(n_chunks)
     mean = np.empty(centers.shape[1], dtype=centers.dtype)
     centers_mean(centers, mean)
     flat = (X, w, centers, mean, bounds, labels, sums, wsums, stats, smean, inertia, changed,
@@ -148,26 +148,20 @@ def _step_gemm(assign, X, w, centers, bounds, labels, sums, wsums, inertia, coun
     return _update(centers, sums, wsums, inertia, counts, new_centers)
 
 
-#: (the types of the batch, its weights, the centers; gemm) -> the chunk kernel's address
-_ADDRESSES: dict[Any, Any] = {}
-
-
 def minibatch_step_serial(X: Any, w: Any, centers: Any, bounds: Any, gemm: bool, labels: Any,
                           sums: Any, wsums: Any, inertia: Any, counts: Any,
                           new_centers: Any) -> tuple[float, float]:  # fmt: skip
     """:func:`minibatch_step` on the calling thread (small batches: no thread start-up), in
     one kernel call (a small batch's step takes microseconds): Lloyd's chunk kernel through
     its address, looked up once per kind of batch (the workspaces are the stepper's own)."""
-    key = (_key(X), _key(w), _key(centers), gemm)
-    assign = _ADDRESSES.get(key)
-    if assign is None:
-        changed, stats, smean = _sums_workspaces(bounds.shape[0] - 1)
-        rest = (bounds, labels, sums, wsums, stats, smean, inertia, changed, SUMS)
+    def args() -> tuple[Any, ...]:
+        changed, stats, smean, mode = sums_scratch(bounds.shape[0] - 1)
+        rest = (bounds, labels, sums, wsums, stats, smean, inertia, changed, mode)
         if gemm:
-            mean = np.empty(centers.shape[1], dtype=centers.dtype)
-            assign = lloyd_gemm.address((X, w, centers, mean, *rest))
-        else:
-            assign = lloyd_direct.address((X, w, centers, *rest))
-        _ADDRESSES[key] = assign
+            return (X, w, centers, np.empty(centers.shape[1], dtype=centers.dtype), *rest)
+        return (X, w, centers, *rest)
+
+    key = ("minibatch", _key(X), _key(w), _key(centers))
+    assign = (lloyd_gemm if gemm else lloyd_direct).address_by(key, args)
     step = _step_gemm if gemm else _step_direct
     return step(assign, X, w, centers, bounds, labels, sums, wsums, inertia, counts, new_centers)

@@ -18,7 +18,7 @@ from .._config import (
     NUMBA_CACHE,
     TILE_ROWS,
 )
-from .launch import Chunked, call_chunk
+from .launch import Chunked, _key, call_chunk
 from .lloyd import direct_column
 from .tiles import _transpose_tile
 
@@ -336,19 +336,18 @@ _TAKE_STORED = Chunked(take_stored_chunks, bounds_at=4)
 
 @njit(parallel=True, cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def plusplus_steps(X, w, bounds, first_u, trial_u, out, closest, cand, chunk_pot, candidates,
-                   cand_pot, dstore, steps):  # fmt: skip
+                   cand_pot, dstore, p_first, p_candidates, p_take):  # fmt: skip
     """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
     uniforms in [0,1), the workspaces of :func:`_workspace` (arguments of their own: Numba,
     0.68, loses a ``prange`` loop's stores into arrays unpacked from a tuple), dstore (n,L)
-    of X's dtype (empty on tiles), steps = (first, candidates, take) the addresses of the
-    chunk kernels (:func:`first_chunks`, then :func:`tile_candidate_chunks` and
+    of X's dtype (empty on tiles), p_first, p_candidates, p_take the addresses of the chunk
+    kernels (:func:`first_chunks`, then :func:`tile_candidate_chunks` and
     :func:`take_row_chunks` on tiles, or :func:`row_candidate_chunks` and
     :func:`take_stored_chunks` row by row); OUT out (k,) intp: the rows chosen as centers.
     Each phase of a step runs its chunks in parallel through the chunk kernel's address
     (:mod:`.launch`)."""
     n = X.shape[0]
     n_chunks = bounds.shape[0] - 1
-    p_first, p_candidates, p_take = steps
     out[0] = _first_center(w, bounds, first_u, chunk_pot)
     row = out[0]
     for c in prange(n_chunks):
@@ -369,27 +368,30 @@ def plusplus_steps(X, w, bounds, first_u, trial_u, out, closest, cand, chunk_pot
 
 def _steps(X: Any, w: Any, bounds: Any, work: Any, dstore: Any, candidates: Chunked,
            take: Chunked) -> tuple[Any, Any, Any]:  # fmt: skip
-    """The addresses of the chunk kernels of :func:`plusplus_steps`."""
+    """The addresses of the chunk kernels of :func:`plusplus_steps`, kept under the types
+    of X, w and bounds (the rest are the workspaces of :func:`_workspace`)."""
     closest, cand, chunk_pot, _, cand_pot = work
     row = np.intp(0)
+    key = ("plusplus", _key(X), _key(w), _key(bounds))
     return (
-        _FIRST.address((X, w, closest, bounds, row, chunk_pot)),
-        candidates.address((X, w, closest, bounds, cand, dstore, cand_pot)),
-        take.address((X, w, closest, dstore, bounds, row, row, chunk_pot)),
+        _FIRST.address_by(key, lambda: (X, w, closest, bounds, row, chunk_pot)),
+        candidates.address_by(key, lambda: (X, w, closest, bounds, cand, dstore, cand_pot)),
+        take.address_by(key, lambda: (X, w, closest, dstore, bounds, row, row, chunk_pot)),
     )
 
 
 def kmeans_plusplus_tiles(X: Any, w: Any, bounds: Any, first_u: float, trial_u: Any,
-                          out: Any) -> None:  # fmt: skip
+                          out: Any, driver: Any = plusplus_steps) -> None:  # fmt: skip
     """IN X (n,d), w (n,) f8, bounds (n_chunks+1,), first_u f8 in [0,1), trial_u (k-1,L) f8
     uniforms in [0,1); OUT out (k,) intp: the rows chosen as centers. For few features
     (below ``SEED_TILES_BELOW_FEATURES``): each step weighs the L candidates on transposed
     tiles (:func:`_candidate_tiles`), nothing stored per row, and reads the data once more
-    to take the winner."""
+    to take the winner. ``driver``: :func:`plusplus_steps`, or its serial twin
+    (``python -m benchmarks.small_kernels`` times the steps on the calling thread)."""
     work = _workspace(X, bounds, trial_u)
     dstore = np.empty((0, trial_u.shape[1]), dtype=X.dtype)
     steps = _steps(X, w, bounds, work, dstore, _TILE_CANDIDATES, _TAKE_ROW)
-    plusplus_steps(X, w, bounds, float(first_u), trial_u, out, *work, dstore, steps)
+    driver(X, w, bounds, float(first_u), trial_u, out, *work, dstore, *steps)
 
 
 def kmeans_plusplus_rows(X: Any, w: Any, bounds: Any, first_u: float, trial_u: Any,
@@ -400,4 +402,4 @@ def kmeans_plusplus_rows(X: Any, w: Any, bounds: Any, first_u: float, trial_u: A
     work = _workspace(X, bounds, trial_u)
     dstore = np.empty((X.shape[0], trial_u.shape[1]), dtype=X.dtype)
     steps = _steps(X, w, bounds, work, dstore, _ROW_CANDIDATES, _TAKE_STORED)
-    plusplus_steps(X, w, bounds, float(first_u), trial_u, out, *work, dstore, steps)
+    plusplus_steps(X, w, bounds, float(first_u), trial_u, out, *work, dstore, *steps)
