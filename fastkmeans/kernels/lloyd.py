@@ -24,7 +24,7 @@ from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
 from .launch import Chunked
 from .mixed import certified_labels
 from .partials import _start_partials, _tile_partials, nothing_moves
-from .tiles import _transpose_tile
+from .tiles import _transpose_tile, dot_values
 
 #: The GEMM-style distances' dtype, for rows of either dtype: float32 (float64 rows get
 #: labels certified as float64 finds them, :mod:`.mixed`).
@@ -243,36 +243,24 @@ def center_on(centers, mean, centered, half_norms):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _argmin_transposed(X, centered, half_norms, mean, t0, m, tile, dots, best, lab):
-    """Few features: one BLAS call gives the (k, m) dot products of the centered centers
-    with the transposed, centered tile, and the argmin runs across rows (SIMD).
+    """Few features: the values of four centers at a time across the transposed,
+    centered tile's rows (:func:`.tiles.dot_values`, the chain Hamerly's and Yinyang's
+    scans form too), and the lowest kept as :func:`_assign_direct` keeps it (SIMD).
     OUT lab (m,) int32; workspaces tile, dots, best."""
     k = centered.shape[0]
     xt = _transpose_tile(X, t0, m, mean, tile)
-    prod = dots.reshape(-1)[: k * m].reshape((k, m))
-    np.dot(centered, xt, prod)
+    k4 = k // 4 * 4
+    # C-ordered views (a slice of rows would not be one, nor vectorise)
+    values = dots.reshape(-1)[: min(k, 4) * TILE_ROWS].reshape((min(k, 4), TILE_ROWS))
     for r in range(m):
         best[r] = np.inf
         lab[r] = 0
-    k4 = k // 4 * 4
-    for j in range(0, k4, 4):  # as _keep_lower4, on h - prod[j] without storing it
-        h0 = half_norms[j]
-        h1 = half_norms[j + 1]
-        h2 = half_norms[j + 2]
-        h3 = half_norms[j + 3]
-        p0 = prod[j]
-        p1 = prod[j + 1]
-        p2 = prod[j + 2]
-        p3 = prod[j + 3]
-        for r in range(m):
-            best[r], lab[r] = _lower4(j, best[r], lab[r], h0 - p0[r], h1 - p1[r], h2 - p2[r],
-                                      h3 - p3[r])  # fmt: skip
+    for j in range(0, k4, 4):
+        dot_values(xt, centered, half_norms, j, 4, values)
+        _keep_lower4(j, values, best, lab, m)
     for j in range(k4, k):
-        h = half_norms[j]
-        for r in range(m):  # as _keep_lower, on h - prod[j] without storing it
-            b = best[r]
-            x = h - prod[j, r]
-            lab[r] = j if x < b else lab[r]
-            best[r] = min(x, b)
+        dot_values(xt, centered, half_norms, j, 1, values)
+        _keep_lower(j, values[0], best, lab, m)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -337,7 +325,7 @@ def tile_labels(X, centers, centered, half_norms, mean, t0, m, tile, dots, work,
     rows t0..t0+m; OUT lab (m,) int32 the rows' nearest centers (ties to the lowest index);
     workspaces tile, dots of at least TILE*d and TILE*k elements and work of 3*TILE, in the
     distances' dtype. Float32 distances for float64 rows (``centered`` float32) are
-    certified exact (:func:`.mixed.certified_labels`); otherwise one BLAS call and an
+    certified exact (:func:`.mixed.certified_labels`); otherwise the values and an
     argmin, laid out by :func:`_argmin_transposed` for few features, by
     :func:`_argmin_row_major` for many (``ROW_MAJOR_MIN_FEATURES``). Kernels only: the
     choice is made from the types, when a kernel calling it compiles."""
@@ -389,7 +377,7 @@ def _gemm_chunk(
     mode; INOUT labels (n,), the chunk's partials as :func:`_direct_chunk`. Returns
     (inertia, labels changed).
 
-    Per tile, one BLAS call and an argmin (:func:`tile_labels`)."""
+    Per tile, the GEMM-style values and an argmin (:func:`tile_labels`)."""
     _start_partials(mode, sums, wsums, stats)
     inertia = 0.0
     changed = 0
