@@ -356,8 +356,8 @@ def assign_block(
         return assign_sparse(X, w, state, plan)
     serial = worker or is_small(m, d, k)
     bounds = state.chunks(worker)
-    ks, ds = (k, d) if plan.accumulate else (1, 1)
-    sums, wsums, inertia, changed, scanned = state.work(bounds.shape[0] - 1, ks, ds)
+    ds = d if plan.accumulate else 1  # Lloyd's passes give the weights either way
+    sums, wsums, inertia, changed, scanned = state.work(bounds.shape[0] - 1, k, ds)
     centers = plan.centers
     if plan.kind == "lloyd":
         mode, stats, smean = EXACT, sums, np.zeros(0)  # stats: any 3-D array, unused
@@ -393,6 +393,8 @@ def assign_block(
     if plan.accumulate:
         total_sums = packed[: k * d].reshape(k, d)
         chosen(reduce_chunks)(sums, wsums, total_sums, packed[k * d : k * d + k])
+    elif plan.kind == "lloyd":
+        packed[k * d : k * d + k] = wsums.sum(axis=0)  # the chunks' weights, in chunk order
     else:
         packed[k * d : k * d + k] = np.bincount(state.labels, weights=w, minlength=k)
     if plan.exact:

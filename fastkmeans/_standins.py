@@ -122,8 +122,8 @@ def _each_chunk(fn: Any, bounds: Ints) -> None:
 
 def _lloyd(X: Floats, w: F8, centers: Floats, rest: tuple[Any, ...], exact: bool) -> None:
     """The Lloyd kernels' pass. Every mode but EXACT accumulates the partials afresh (the
-    stats too, but for SUMS), which is also what a MOVES pass leaves; the inertia is always
-    the exact one."""
+    stats too, but for SUMS), which is also what a MOVES pass leaves; EXACT the weights
+    only; the inertia is always the exact one."""
     bounds, labels, sums, wsums, stats, smean, inertia, changed, mode = rest[-9:]
     k, d = centers.shape
     c = _f8(centers)
@@ -148,7 +148,7 @@ def _lloyd(X: Floats, w: F8, centers: Floats, rest: tuple[Any, ...], exact: bool
             else:
                 flat = (lab[:, None] * d + cols).ravel()
                 sums[ch] = np.bincount(flat, weights=wx.ravel(), minlength=k * d).reshape(k, d)
-            wsums[ch] = np.bincount(lab, weights=w[lo:hi], minlength=k)
+        wsums[ch] = np.bincount(lab, weights=w[lo:hi], minlength=k)
 
     _each_chunk(chunk, bounds)
 
@@ -205,9 +205,10 @@ def reduce_chunks(sums: F8, wsums: F8, total_sums: F8, total_wsums: F8) -> None:
     total_wsums[:] = wsums.sum(axis=0)
 
 
-def column_mean_var(X: Floats, bounds: Ints, mean: F8, var: F8) -> None:
+def column_mean_var(flat: Floats, d: int, bounds: Ints, mean: F8, var: F8) -> None:
     """Stands in for ``stats.column_mean_var``: per-feature mean and population variance in
-    float64, chunk by chunk (no float64 copy of all of ``X``)."""
+    float64, chunk by chunk (no float64 copy of all of the rows ``flat``, C order)."""
+    X = flat.reshape(-1, d)
     n = X.shape[0]
     chunks = [(int(bounds[c]), int(bounds[c + 1])) for c in range(bounds.shape[0] - 1)]
     mean[:] = sum(X[lo:hi].sum(axis=0, dtype=np.float64) for lo, hi in chunks) / n

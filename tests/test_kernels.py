@@ -96,11 +96,12 @@ def test_ties_go_to_the_lowest_index(kind, dtype, d):
 
 
 @pytest.mark.parametrize("kind", ["direct", "serial", "gemm"])
-def test_assign_without_accumulate_leaves_sums_alone(kind):
+def test_assign_without_accumulate_gives_weights_not_sums(kind):
     X, C, w = _data(3000, 18, 9, np.float64, seed=1)
     labels, sums, wsums, inertia, _ = _run(kind, X, w, C, accumulate=False)
     np.testing.assert_array_equal(labels, naive.assign(X, C))
-    assert not sums.any() and not wsums.any()
+    assert not sums.any()
+    np.testing.assert_allclose(wsums, np.bincount(labels, weights=w, minlength=9), rtol=1e-12)
     np.testing.assert_allclose(inertia, naive.inertia(X, C, labels, w), rtol=1e-10)
 
 

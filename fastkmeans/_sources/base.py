@@ -76,8 +76,9 @@ def farthest_task(x: Floats, w: F8, state: Any, offset: int, args: dict[str, Any
 
 
 def labels_task(x: Any, w: F8, state: Any, offset: int, args: dict[str, Any]) -> Any:
-    """The block's labels as int64."""
-    return state, state.labels.astype(np.int64)
+    """The block's labels as int64, handed over: the run is over and its state dropped
+    (no copy of the labels where intp is int64; a later pass starts from no labels)."""
+    return None, state.labels.astype(np.int64, copy=False)
 
 
 class BlockSource:
@@ -187,6 +188,6 @@ class BlockSource:
         return rows[top], xs[top], ws[top], old[top]
 
     def labels(self) -> NDArray[np.int64]:
-        """The labels of the last pass, in row order."""
+        """The labels of the last pass, in row order; ends the run (:func:`labels_task`)."""
         self.states, parts = self.map(labels_task, self.states, {}, needs_x=False)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]

@@ -31,7 +31,9 @@ def column_stats(X: Floats) -> tuple[F8, F8]:
     var = np.empty(X.shape[1])
     bounds = chunk_bounds(X.shape[0])
     serial = X.size <= _config.STATS_SERIAL_MAX_VALUES
-    chosen(column_mean_var_serial if serial else column_mean_var)(X, bounds, mean, var)
+    flat = np.ascontiguousarray(X).reshape(-1)  # a view: validated rows are C-ordered
+    chosen(column_mean_var_serial if serial else column_mean_var)(flat, X.shape[1], bounds,
+                                                                  mean, var)  # fmt: skip
     return mean, var
 
 

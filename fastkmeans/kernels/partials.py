@@ -19,9 +19,10 @@ from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
 from .distances import sq_dist_f64
 
 #: What a pass does besides the labels (the ``mode`` of the Lloyd kernels): EXACT, the exact
-#: inertia only; SUMS, also each chunk's sums and weights from scratch; REFRESH, also the
-#: stats (w ||x - m||^2 and the row count per cluster) of incremental passes; MOVES, the
-#: partials of the previous labels updated by the rows that change label, no inertia.
+#: inertia and each chunk's weight per cluster; SUMS, also each chunk's sums from scratch;
+#: REFRESH, also the stats (w ||x - m||^2 and the row count per cluster) of incremental
+#: passes; MOVES, the partials of the previous labels updated by the rows that change
+#: label, no inertia.
 EXACT, SUMS, REFRESH, MOVES = 0, 1, 2, 3
 
 
@@ -63,9 +64,11 @@ def _merge_labels(lab, t0, m, labels):
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia):
     """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m and their labels, the chunk's
-    inertia so far; INOUT sums (k,d) f8, wsums (k,) f8 (with ``accumulate``). Returns the
+    inertia so far; INOUT sums (k,d) f8 (with ``accumulate``), wsums (k,) f8. Returns the
     inertia with these rows' exact terms added one by one, in row order (the order
-    Hamerly's kernel adds them in). The accumulate branch sits outside the row loops."""
+    Hamerly's kernel adds them in). The accumulate branch sits outside the row loops;
+    without it the rows' weights still go to their clusters (a pass that finds the final
+    labels also gives their weights, with no second pass over them)."""
     Xt = X[t0 : t0 + m]  # slices: indices from 0, no wrap-around checks in the loops
     wt = w[t0 : t0 + m]
     lt = labels[t0 : t0 + m]
@@ -75,6 +78,7 @@ def _tile_total(X, w, centers, t0, m, labels, sums, wsums, accumulate, inertia):
     else:
         for r in range(m):
             inertia += _exact(Xt, wt, centers, r, lt[r])
+            wsums[lt[r]] += wt[r]
     return inertia
 
 
@@ -158,9 +162,10 @@ def _tile_partials(X, w, centers, t0, m, lab, labels, smean, sums, wsums, stats,
     """IN X (n,d), w (n,) f8, centers (k,d), rows t0..t0+m, lab (2*TILE,) int32: their
     new labels in lab[:m], the rest a workspace; smean (d,) f8, mode, the chunk's inertia
     so far; INOUT labels (n,) and the chunk's partials. Stores the labels and, by ``mode``:
-    EXACT adds the rows' exact terms to the inertia, SUMS also their sums, REFRESH also
-    their stats; MOVES moves the terms of the rows whose label changes between the partials
-    (:func:`move_row`) and adds no inertia. Returns (inertia, labels changed)."""
+    EXACT adds the rows' exact terms to the inertia and their weights to wsums, SUMS also
+    their sums, REFRESH also their stats; MOVES moves the terms of the rows whose label
+    changes between the partials (:func:`move_row`) and adds no inertia. Returns (inertia,
+    labels changed)."""
     if mode == MOVES:
         Xt = X[t0 : t0 + m]
         wt = w[t0 : t0 + m]
@@ -203,9 +208,11 @@ def nothing_moves(lab, labels, t0, m, mode):
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
 def _start_partials(mode, sums, wsums, stats):
-    """INOUT the chunk's partials: zeroed where ``mode`` accumulates them from scratch."""
+    """INOUT the chunk's partials: zeroed where ``mode`` accumulates them from scratch
+    (EXACT: the weights only)."""
     if mode == SUMS or mode == REFRESH:
         sums[:] = 0.0
+    if mode != MOVES:
         wsums[:] = 0.0
     if mode == REFRESH:
         stats[:] = 0.0
