@@ -79,7 +79,7 @@ def scan_values(X, centers, centered, half_norms, mean, gemm, todo, cnt, tile, d
         xnorm[q] = s
     prod = dots.reshape(-1)[: k * cnt].reshape((k, cnt))
     if gemm and d < ROW_MAJOR_MIN_FEATURES:  # as Lloyd's kernel forms them
-        dot_values(xt, centered, half_norms, 0, k, prod)
+        dot_values(xt, centered, half_norms, np.int64(0), k, prod)  # 0 as a value
     elif gemm:
         np.dot(centered, xt, prod)
         for j in range(k):

@@ -249,18 +249,19 @@ def _argmin_transposed(X, centered, half_norms, mean, t0, m, tile, dots, best, l
     OUT lab (m,) int32; workspaces tile, dots, best."""
     k = centered.shape[0]
     xt = _transpose_tile(X, t0, m, mean, tile)
-    k4 = k // 4 * 4
     # C-ordered views (a slice of rows would not be one, nor vectorise)
     values = dots.reshape(-1)[: min(k, 4) * TILE_ROWS].reshape((min(k, 4), TILE_ROWS))
     for r in range(m):
         best[r] = np.inf
         lab[r] = 0
-    for j in range(0, k4, 4):
-        dot_values(xt, centered, half_norms, j, 4, values)
-        _keep_lower4(j, values, best, lab, m)
-    for j in range(k4, k):
-        dot_values(xt, centered, half_norms, j, 1, values)
-        _keep_lower(j, values[0], best, lab, m)
+    for j in range(0, k, 4):
+        q = min(4, k - j)  # a value, not a literal: one specialisation of dot_values
+        dot_values(xt, centered, half_norms, j, q, values)
+        if q == 4:
+            _keep_lower4(j, values, best, lab, m)
+        else:
+            for p in range(q):
+                _keep_lower(j + p, values[p], best, lab, m)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
