@@ -72,7 +72,7 @@ def check_rows(block: NDArray[np.floating], first_row: int, cosine: bool, name: 
     """Check the rows ``first_row..`` of the data held in ``block``: NaN, then infinity,
     then (with ``cosine``) all-zero rows, each reported with its global row number."""
     # A finite sum has no NaN or inf; one that overflows is checked value by value. In the
-    # rows' own dtype: a float64 sum of float32 rows converts every value first (3x slower).
+    # rows' own dtype: a float64 sum of float32 rows would convert every value first.
     if not np.isfinite(block.sum()):
         for what, mask in (("NaN", np.isnan(block)), ("infinity", np.isinf(block))):
             if mask.any():
