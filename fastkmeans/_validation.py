@@ -73,7 +73,9 @@ def check_rows(block: NDArray[np.floating], first_row: int, cosine: bool, name: 
     then (with ``cosine``) all-zero rows, each reported with its global row number."""
     # A finite sum has no NaN or inf; one that overflows is checked value by value. In the
     # rows' own dtype: a float64 sum of float32 rows would convert every value first.
-    if not np.isfinite(block.sum()):
+    with np.errstate(over="ignore"):  # an overflow here is no news for the caller
+        total = block.sum()
+    if not np.isfinite(total):
         for what, mask in (("NaN", np.isnan(block)), ("infinity", np.isinf(block))):
             if mask.any():
                 i, j = (int(v) for v in np.argwhere(mask)[0])

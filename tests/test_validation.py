@@ -112,3 +112,17 @@ def test_dtype_rules():
         X32 > 0,
     ):
         assert fk.KMeansParams(2, seed=0).fit(X).centroids.dtype == np.float64
+
+
+def test_float32_rows_whose_sum_overflows_are_checked_value_by_value():
+    # The check sums in the rows' dtype: finite float32 values can overflow that sum, and
+    # must then pass the value-by-value check, while an infinity is still found.
+    X = np.ones((100, 2), np.float32)
+    X[:4, 0] = 3e38
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(X.sum())
+    labels = fk.KMeansParams(2, seed=0).fit(X).labels  # fitted, not refused
+    assert len(set(labels[:4])) == 1 and labels[0] not in set(labels[4:])
+    X[50, 1] = np.inf
+    with pytest.raises(ValueError, match=r"infinity \(first at row 50, column 1\)"):
+        fk.KMeansParams(2, seed=0).fit(X)
