@@ -38,7 +38,7 @@ def _same_fit(a: fk.KMeansModel, b: fk.KMeansModel) -> None:
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 # Serial direct-difference shapes (n * k * d <= 200,000, among them d = 40 and Yinyang with
-# 2 groups), GEMM shapes (a transposed one, k = 24 with 2 groups, and a row-major one) and
+# 2 groups), GEMM shapes (transposed ones, k = 24 with 2 groups, and a row-major one) and
 # a parallel direct-difference one.
 @pytest.mark.parametrize(
     "shape",
@@ -50,6 +50,7 @@ def _same_fit(a: fk.KMeansModel, b: fk.KMeansModel) -> None:
         (1500, 4, 24),
         (2500, 20, 16),
         (4000, 12, 24),
+        (2000, 45, 12),  # transposed: chains of eight features, then four, then one
         (1500, 70, 20),
         (12000, 3, 24),  # direct differences on the parallel tiled kernels, 2 groups
     ],

@@ -10,6 +10,7 @@ import pytest
 from fastkmeans import _config
 from fastkmeans._assign import chunk_bounds
 from fastkmeans._seeding import plusplus_kernel
+from fastkmeans._sources.memory import column_stats
 from fastkmeans.kernels import distances, lloyd, partials, small
 from tests import naive
 
@@ -63,9 +64,11 @@ def _run(kind: str, X, w, C, accumulate=True):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", ["direct", "serial", "gemm"])
 # Shapes cover one row, a ragged last tile (rows not a multiple of 4, 16 or TILE_ROWS),
-# the transposed GEMM layout (d < ROW_MAJOR_MIN_FEATURES) and the row-major one (d = 70).
+# the transposed GEMM layout (d < ROW_MAJOR_MIN_FEATURES; d = 45: chains of eight features
+# and of one) and the row-major one (d = 70).
 @pytest.mark.parametrize(
-    "shape", [(1, 3, 1), (700, 2, 3), (5000, 20, 7), (9000, 33, 16), (2333, 70, 11)]
+    "shape",
+    [(1, 3, 1), (700, 2, 3), (5000, 20, 7), (9000, 33, 16), (3001, 45, 9), (2333, 70, 11)],
 )
 def test_assign_accumulate_matches_naive(kind, dtype, shape):
     n, d, k = shape
@@ -277,3 +280,22 @@ def test_every_kernel_uses_the_shared_flags(name, kernel):
         assert not opts.get("parallel", False) and twin_of.targetoptions.get("parallel"), name
         assert kernel.py_func.__code__ is twin_of.py_func.__code__, name
         assert kernel.py_func.__qualname__ == twin_of.py_func.__qualname__ + "_serial", name
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+# One row; rows not filling the running sums (SUMS_IN_FLIGHT) of a chunk; several chunks
+# on the serial path and the parallel one (above STATS_SERIAL_MAX_VALUES); more features
+# than running sums.
+@pytest.mark.parametrize("shape", [(1, 1), (37, 3), (5000, 2), (400_001, 3), (3001, 100)])
+def test_column_stats_match_numpy(dtype, shape):
+    X = np.random.default_rng(3).normal(5.0, 2.0, size=shape).astype(dtype)
+    mean, var = column_stats(X)
+    x = X.astype(np.float64)
+    np.testing.assert_allclose(mean, x.mean(axis=0), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(var, x.var(axis=0), rtol=1e-10, atol=1e-13)
+
+
+def test_lloyds_transposed_tiles_take_the_chains():
+    # Lloyd's transposed tiles ask dot_values for four centers at a time (rows of
+    # TILE_ROWS): the BLAS form there would mean a BLAS call per four centers.
+    assert _config.CHAIN_VALUES_BELOW_FEATURES >= _config.ROW_MAJOR_MIN_FEATURES
