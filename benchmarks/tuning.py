@@ -10,6 +10,9 @@
 * ``GEMM_MIN_FEATURES`` and ``GEMM_MIN_WORK``: a Lloyd pass (assignment, sums and exact
   inertia) with direct differences against the GEMM form, by features and clusters;
   ``CANDIDATES_GEMM_MIN_WORK``: the same for a k-means|| candidate pass.
+* ``CHAIN_VALUES_BELOW_FEATURES``: the labels of transposed tiles with their values from
+  our chains of products (``tiles.dot_values`` below it) against one BLAS call per tile,
+  float32 rows, one thread.
 * ``_standins.NEAREST_BLOCK_VALUES``: a NumPy stand-in Lloyd pass (the first run's) by
   the size of its blocks of distances, on the start-up benchmark's photo and on blobs.
 
@@ -27,13 +30,14 @@ import time
 
 import numpy as np
 from numba import njit, prange
+from threadpoolctl import threadpool_limits
 
 from fastkmeans._assign import chunk_bounds
 from fastkmeans._config import FASTMATH, TILE_ROWS
 from fastkmeans.kernels.kmeans_parallel import update_nearest
-from fastkmeans.kernels.lloyd import lloyd_direct, lloyd_gemm
+from fastkmeans.kernels.lloyd import _keep_lower4, _lower4, center_on, lloyd_direct, lloyd_gemm
 from fastkmeans.kernels.partials import REFRESH
-from fastkmeans.kernels.tiles import _transpose_tile
+from fastkmeans.kernels.tiles import _dot_column, _transpose_tile
 
 from .common import blobs, interleaved
 
@@ -185,18 +189,96 @@ def candidates_direct_vs_gemm() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    choices = ["transpose", "seeding", "gemm", "standins"]
+    choices = ["transpose", "seeding", "gemm", "values", "standins"]
     parser.add_argument("--only", nargs="*", choices=choices)
     only = set(parser.parse_args().only or choices)
     if "gemm" in only:
         direct_vs_gemm()
         candidates_direct_vs_gemm()
+    if "values" in only:
+        values_vs_blas()
     if "transpose" in only:
         transposing()
     if "seeding" in only:
         seeding()
     if "standins" in only:
         standin_blocks()
+
+
+@njit(fastmath=FASTMATH, nogil=True)
+def _blas_tile(X, centered, half_norms, mean, t0, m, tile, dots, best, lab):
+    """Labels of a transposed tile from one BLAS call for the (k, m) dot products, the
+    argmin across rows (k a multiple of 4)."""
+    k = centered.shape[0]
+    xt = _transpose_tile(X, t0, m, mean, tile)
+    prod = dots.reshape(-1)[: k * m].reshape((k, m))
+    np.dot(centered, xt, prod)
+    for r in range(m):
+        best[r] = np.inf
+        lab[r] = 0
+    for j in range(0, k, 4):
+        p0, p1, p2, p3 = prod[j], prod[j + 1], prod[j + 2], prod[j + 3]
+        h0, h1, h2, h3 = half_norms[j], half_norms[j + 1], half_norms[j + 2], half_norms[j + 3]
+        for r in range(m):
+            best[r], lab[r] = _lower4(j, best[r], lab[r], h0 - p0[r], h1 - p1[r], h2 - p2[r],
+                                      h3 - p3[r])  # fmt: skip
+
+
+@njit(fastmath=FASTMATH, nogil=True)
+def _chain_tile(X, centered, half_norms, mean, t0, m, tile, dots, best, lab):
+    """The same labels from the chains (``tiles._dot_column``), four centers at a time, as
+    ``lloyd._argmin_transposed`` forms them below ``CHAIN_VALUES_BELOW_FEATURES``."""
+    k = centered.shape[0]
+    xt = _transpose_tile(X, t0, m, mean, tile)
+    values = dots.reshape(-1)[: 4 * m].reshape((4, m))
+    for r in range(m):
+        best[r] = np.inf
+        lab[r] = 0
+    for j in range(0, k, 4):
+        for p in range(4):
+            _dot_column(xt, centered[j + p], half_norms[j + p], values[p], m)
+        _keep_lower4(j, values, best, lab, m)
+
+
+@njit(fastmath=FASTMATH, nogil=True)
+def _all_labels(X, centered, half_norms, mean, blas, lab):
+    """Every tile's labels (into one tile-sized ``lab``), by either form."""
+    d, k = X.shape[1], centered.shape[0]
+    tile = np.empty(TILE_ROWS * d, X.dtype)
+    dots = np.empty(TILE_ROWS * k, X.dtype)
+    best = np.empty(TILE_ROWS, X.dtype)
+    for t0 in range(0, X.shape[0], TILE_ROWS):
+        m = min(TILE_ROWS, X.shape[0] - t0)
+        if blas:
+            _blas_tile(X, centered, half_norms, mean, t0, m, tile, dots, best, lab)
+        else:
+            _chain_tile(X, centered, half_norms, mean, t0, m, tile, dots, best, lab)
+
+
+def _labels_ms(n: int, d: int, k: int) -> dict[str, float]:
+    """Both forms' labels of ``n`` blobs rows, best of interleaved repeats, BLAS on one
+    thread (as in a fit)."""
+    X = blobs(n, d, k)
+    C = X[np.random.default_rng(1).choice(n, k, replace=False)].copy()
+    mean = X.mean(axis=0).astype(X.dtype)
+    centered, half_norms = np.empty_like(C), np.empty(k, X.dtype)
+    center_on(C, mean, centered, half_norms)
+    lab = np.empty(TILE_ROWS, np.int32)
+    with threadpool_limits(1):
+        return _interleaved_ms({
+            "blas": lambda: _all_labels(X, centered, half_norms, mean, True, lab),
+            "chains": lambda: _all_labels(X, centered, half_norms, mean, False, lab),
+        })  # fmt: skip
+
+
+def values_vs_blas() -> None:
+    """Labels of every row on one thread: one BLAS call per tile against the chains of
+    ``tiles.dot_values`` (k a multiple of 4, as both forms above need)."""
+    print("few-feature labels, ms: BLAS per tile / chains (ratio > 1: chains are faster)")
+    for n, d, k in [(300_000, 8, 32), (500_000, 16, 64), (200_000, 32, 64), (200_000, 48, 64)]:
+        ms = _labels_ms(n, d, k)
+        print(f"  {n}x{d} k={k}: {ms['blas']:.2f} / {ms['chains']:.2f} = "
+              f"{ms['blas'] / ms['chains']:.2f}", flush=True)  # fmt: skip
 
 
 def transposing() -> None:
