@@ -10,9 +10,9 @@
 * ``GEMM_MIN_FEATURES`` and ``GEMM_MIN_WORK``: a Lloyd pass (assignment, sums and exact
   inertia) with direct differences against the GEMM form, by features and clusters;
   ``CANDIDATES_GEMM_MIN_WORK``: the same for a k-means|| candidate pass.
-* ``CHAIN_VALUES_BELOW_FEATURES``: the labels of transposed tiles with their values from
-  our chains of products (``tiles.dot_values`` below it) against one BLAS call per tile,
-  float32 rows, one thread.
+* ``tiles.dot_values`` below ``ROW_MAJOR_MIN_FEATURES``: the labels of transposed tiles
+  with their values from our chains of products against one BLAS call per tile, float32
+  rows, one thread.
 * ``_standins.NEAREST_BLOCK_VALUES``: a NumPy stand-in Lloyd pass (the first run's) by
   the size of its blocks of distances, on the start-up benchmark's photo and on blobs.
 
@@ -227,7 +227,7 @@ def _blas_tile(X, centered, half_norms, mean, t0, m, tile, dots, best, lab):
 @njit(fastmath=FASTMATH, nogil=True)
 def _chain_tile(X, centered, half_norms, mean, t0, m, tile, dots, best, lab):
     """The same labels from the chains (``tiles._dot_column``), four centers at a time, as
-    ``lloyd._argmin_transposed`` forms them below ``CHAIN_VALUES_BELOW_FEATURES``."""
+    ``lloyd._argmin_transposed`` forms them."""
     k = centered.shape[0]
     xt = _transpose_tile(X, t0, m, mean, tile)
     values = dots.reshape(-1)[: 4 * m].reshape((4, m))

@@ -29,15 +29,6 @@ TILE_ROWS: int = 256
 #: of one read of the data up to d = 16, 1.56x at d = 32 and 5.7x at d = 128, where the GEMM
 #: dominates anyway.
 ROW_MAJOR_MIN_FEATURES: int = 64
-#: Below this many features the GEMM-style values of a transposed tile come from our own
-#: chains of products (``kernels/tiles.py: dot_values``), from it on from one BLAS call
-#: per tile (Hamerly's and Yinyang's scans transpose the rows they scan at any width;
-#: Lloyd's transposed tiles, below ``ROW_MAJOR_MIN_FEATURES``, ask for four centers at a
-#: time, which suits the chains only: keep this at least that).
-#: ``python -m benchmarks.tuning --only values`` (two runs, AMD EPYC with AVX-512, one
-#: thread, k = 32 at d = 8, else 64): the chains took 1/1.73-1/1.85 of the BLAS form's time
-#: at d = 8, 1/1.18 at d = 16, 1/1.21-1/1.28 at d = 32 and 1/1.06-1/1.13 at d = 48.
-CHAIN_VALUES_BELOW_FEATURES: int = 64
 #: k-means++ weighs its candidates on transposed tiles below this many features, row by
 #: row from it on. ``python -m benchmarks.tuning`` measured tiles against rows (one run)
 #: at 0.28x the time at d = 2 and 0.66x at d = 8, but 1.26x at d = 16 and 1.51x at d = 32,

@@ -294,8 +294,3 @@ def test_column_stats_match_numpy(dtype, shape):
     np.testing.assert_allclose(mean, x.mean(axis=0), rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(var, x.var(axis=0), rtol=1e-10, atol=1e-13)
 
-
-def test_lloyds_transposed_tiles_take_the_chains():
-    # Lloyd's transposed tiles ask dot_values for four centers at a time (rows of
-    # TILE_ROWS): the BLAS form there would mean a BLAS call per four centers.
-    assert _config.CHAIN_VALUES_BELOW_FEATURES >= _config.ROW_MAJOR_MIN_FEATURES

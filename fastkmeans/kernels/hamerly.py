@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._config import FASTMATH, NUMBA_CACHE, TILE_ROWS
+from .._config import FASTMATH, NUMBA_CACHE, ROW_MAJOR_MIN_FEATURES, TILE_ROWS
 from .distances import sq_dist_f64
 from .launch import Chunked
 from .lloyd import direct_column
@@ -64,8 +64,8 @@ def scan_values(X, centers, centered, half_norms, mean, gemm, todo, cnt, tile, d
     ``gemm``); workspaces tile and dots of TILE*d and TILE*k elements. Returns the (k, cnt)
     view of dots holding, for every center and row, the value whose lowest is the row's
     label in the engine's Lloyd kernel: ``0.5 ||c - m||^2 - (x - m).(c - m)`` when
-    ``gemm`` (:func:`.tiles.dot_values`), else the squared distance by
-    :func:`.lloyd.direct_column`.
+    ``gemm`` (:func:`.tiles.dot_values` below ``ROW_MAJOR_MIN_FEATURES`` features, one BLAS
+    call from there on), else the squared distance by :func:`.lloyd.direct_column`.
     The rows are gathered transposed, so the callers' loops run across rows (SIMD)."""
     k, d = centers.shape
     xt = tile.reshape(-1)[: d * cnt].reshape((d, cnt))
@@ -78,8 +78,14 @@ def scan_values(X, centers, centered, half_norms, mean, gemm, todo, cnt, tile, d
             s += np.float64(v) * np.float64(v)
         xnorm[q] = s
     prod = dots.reshape(-1)[: k * cnt].reshape((k, cnt))
-    if gemm:  # as Lloyd's kernel forms them
+    if gemm and d < ROW_MAJOR_MIN_FEATURES:  # as Lloyd's kernel forms them
         dot_values(xt, centered, half_norms, np.int64(0), k, prod)  # 0 as a value
+    elif gemm:
+        np.dot(centered, xt, prod)
+        for j in range(k):
+            h = half_norms[j]
+            for q in range(cnt):
+                prod[j, q] = h - prod[j, q]
     else:
         for j in range(k):
             direct_column(xt, centers, j, prod[j])

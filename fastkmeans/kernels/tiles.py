@@ -1,12 +1,10 @@
-"""Tile primitives shared by the kernel families: rows gathered into a tile workspace,
-and the GEMM-style values of a transposed tile."""
+"""Tile primitives shared by the kernel families: rows gathered into a tile workspace."""
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
-from .._config import CHAIN_VALUES_BELOW_FEATURES, FASTMATH, NUMBA_CACHE
+from .._config import FASTMATH, NUMBA_CACHE
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
@@ -82,23 +80,13 @@ def _dot_column(xt, c, h, a, m):
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def dot_values(xt, centered, half_norms, j, q, out):
     """IN xt (d,m) a transposed, centered tile, centered (k,d), half_norms (k,), centers
-    j..j+q-1; OUT out[0..q-1] (C-ordered rows of at least m; of m exactly from
-    ``CHAIN_VALUES_BELOW_FEATURES`` features on) = half_norms[c] - xt.T @ centered[c]
-    for those centers: the GEMM-style values ``0.5 ||c - m||^2 - (x - m).(c - m)`` whose
-    lowest is a row's label, in the distances' dtype. Below
-    ``CHAIN_VALUES_BELOW_FEATURES`` features each value is one chain from the half norm
-    down, the features in order (:func:`_dot_column`); from there on one BLAS call. Every
-    kernel that forms these values (Lloyd's assignment, Hamerly's and Yinyang's scans, the
-    certified float64 labels) forms them here, so they get the same bits."""
-    d, m = xt.shape
-    if d < CHAIN_VALUES_BELOW_FEATURES:
-        for p in range(q):
-            _dot_column(xt, centered[j + p], half_norms[j + p], out[p], m)
-        return
-    prod = out[:q]
-    np.dot(centered[j : j + q], xt, prod)
+    j..j+q-1; OUT out[0..q-1, :m] = half_norms[c] - xt.T @ centered[c] for those centers:
+    the GEMM-style values ``0.5 ||c - m||^2 - (x - m).(c - m)`` whose lowest is a row's
+    label, in the distances' dtype. Each value is one chain from the half norm down, the
+    features in order (:func:`_dot_column`), so every kernel that forms it (Lloyd's
+    assignment, Hamerly's and Yinyang's scans) gets the same bits. For the few features of
+    this layout a small BLAS call per tile cost more than these loops
+    (``python -m benchmarks.tuning --only values``)."""
+    m = xt.shape[1]
     for p in range(q):
-        h = half_norms[j + p]
-        row = prod[p]
-        for r in range(m):
-            row[r] = h - row[r]
+        _dot_column(xt, centered[j + p], half_norms[j + p], out[p], m)
