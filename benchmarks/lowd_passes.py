@@ -2,8 +2,10 @@
 costs on 1,000,000 x 2 rows, k = 8, one thread, by what it does besides the labels (the
 ``mode`` of ``fastkmeans/kernels/partials.py``), against the labels alone; and, from the
 passes of a real 20-iteration fit, the cost of a pass as a fixed part plus a cost per row
-that changes label (a least-squares line). Not part of ``docs/benchmarks.md``: it says
-where the time of the low-d row of the fixed-work table goes."""
+that changes label (a least-squares line); and a fit's fixed costs (per-feature statistics,
+the finiteness check, fits of 1 and 20 iterations, on the default threads). Not part of
+``docs/benchmarks.md``: it says where the time of the low-d row of the fixed-work table
+goes."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from numba import njit
 
 import fastkmeans as fk
 import fastkmeans._assign as assign
+from fastkmeans._sources.memory import column_stats
+from fastkmeans._validation import check_rows
 from fastkmeans.kernels import lloyd
 from fastkmeans.kernels.partials import EXACT, MOVES, REFRESH, SUMS
 
@@ -79,6 +83,17 @@ def _moves_line(X: np.ndarray, centers: np.ndarray) -> None:
         print(f"fit: {name} passes {np.round(ms[modes == mode], 3).tolist()} ms")
 
 
+def _fixed_costs(X: np.ndarray, centers: np.ndarray) -> None:
+    column_stats(X)
+    cells = [f"column stats {_best_ms(lambda: column_stats(X)):.2f} ms",
+             f"finiteness check {_best_ms(lambda: check_rows(X, 0, False)):.2f} ms"]  # fmt: skip
+    for it in (1, 20):
+        params = fk.KMeansParams(K, init=centers, max_iter=it, tol=0.0, algorithm="lloyd")
+        params.fit(X)
+        cells.append(f"fit of {it} iterations {_best_ms(lambda p=params: p.fit(X)):.2f} ms")
+    print("fixed costs: " + ", ".join(cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -88,6 +103,7 @@ def main() -> None:
     centers = X[np.random.default_rng(1).choice(len(X), K, replace=False)].copy()
     _per_mode(X, centers)
     _moves_line(X, centers)
+    _fixed_costs(X, centers)
 
 
 if __name__ == "__main__":
