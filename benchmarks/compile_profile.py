@@ -93,7 +93,7 @@ class CompileTimer:
                 if timer._stack:
                     timer._stack[-1] += spent
                 name = f"{disp.py_func.__module__}.{disp.py_func.__qualname__}"
-                key = (name.removeprefix("fastkmeans."), str(sig)[:70])
+                key = (name.removeprefix("fastkmeans."), str(sig))
                 timer.inclusive[key] += spent
                 timer.exclusive[key] += spent - nested
                 timer.count += 1
@@ -110,7 +110,19 @@ class CompileTimer:
         rows = sorted(self.inclusive.items(), key=lambda kv: -self.exclusive[kv[0]])[:top]
         lines = [f"{'excl s':>7} {'incl s':>7}  kernel [signature]"]
         for key, incl in rows:
-            lines.append(f"{self.exclusive[key]:7.2f} {incl:7.2f}  {key[0]} {key[1]}")
+            lines.append(f"{self.exclusive[key]:7.2f} {incl:7.2f}  {key[0]} {key[1][:70]}")
+        return "\n".join(lines)
+
+    def by_kernel(self, top: int) -> str:
+        """Exclusive CPU seconds summed over each kernel's specialisations, with their count."""
+        total: dict[str, float] = collections.defaultdict(float)
+        count: dict[str, int] = collections.Counter()
+        for (name, _), spent in self.exclusive.items():
+            total[name] += spent
+            count[name] += 1
+        rows = sorted(total.items(), key=lambda kv: -kv[1])[:top]
+        lines = [f"{'excl s':>7} {'specs':>5}  kernel (all its specialisations)"]
+        lines += [f"{spent:7.2f} {count[name]:5d}  {name}" for name, spent in rows]
         return "\n".join(lines)
 
 
@@ -130,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         own = sum(timer.exclusive.values())
         print(f"== {name}: {wall:.2f} s wall, {cpu:.2f} s CPU, {timer.count} compiles, "
               f"{own:.2f} s CPU compiling")  # fmt: skip
-        print(timer.report(args.top), flush=True)
+        print(timer.report(args.top))
+        print(timer.by_kernel(args.top), flush=True)
     return 0
 
 

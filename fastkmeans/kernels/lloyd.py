@@ -149,7 +149,7 @@ def _keep_lower4_pairs(flat, centers, j, best, lab, m):
         best[r], lab[r] = _lower4(j, best[r], lab[r], v0, v1, v2, v3)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _assign_pairs(rows, centers, best, lab):
     """IN rows (m,2) C-ordered, centers (k,2); OUT lab (m,) int32 nearest centers, best
     (m,) their squared distances: :func:`_assign_direct`'s labels and values for two
@@ -175,26 +175,29 @@ def _assign_pairs(rows, centers, best, lab):
             best[r] = min(v, b)
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def _assign_direct(xt, centers, acc, best, lab):
     """IN xt (d,m) a transposed tile, centers (k,d); OUT lab (m,) int32 nearest centers
     by direct squared differences (:func:`direct_column`), best (m,) their values;
     workspace acc (4, TILE). Every inner loop runs across the tile's rows (SIMD); the
     lowest is kept four centers at a time (:func:`_keep_lower4`). Two features go through
-    :func:`_assign_pairs` instead (the same labels)."""
+    :func:`_assign_pairs` instead (the same labels). Both are calls, not inlined into
+    the chunk kernel: it compiles in under half the time, and a call per tile costs
+    nothing measurable (``python -m benchmarks.compile_profile --workload compile``)."""
     k = centers.shape[0]
     m = xt.shape[1]
     for r in range(m):
         best[r] = np.inf
         lab[r] = 0
-    k4 = k // 4 * 4
-    for j in range(0, k4, 4):
-        for q in range(4):
+    for j in range(0, k, 4):
+        q_stop = min(4, k - j)
+        for q in range(q_stop):  # one copy of the column loop: compile time, same labels
             direct_column(xt, centers, j + q, acc[q])
-        _keep_lower4(j, acc, best, lab, m)
-    for j in range(k4, k):
-        direct_column(xt, centers, j, acc[0])
-        _keep_lower(j, acc[0], best, lab, m)
+        if q_stop == 4:
+            _keep_lower4(j, acc, best, lab, m)
+        else:
+            for q in range(q_stop):
+                _keep_lower(j + q, acc[q], best, lab, m)
 
 
 @njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")

@@ -118,14 +118,16 @@ def clear_partials(refresh, sums, wsums, stats):
         stats[:] = 0.0
 
 
-@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True, inline="always")
+@njit(cache=NUMBA_CACHE, fastmath=FASTMATH, nogil=True)
 def relabel(X, w, labels, r, j, refresh, smean, sums, wsums, stats):
     """IN X (n,d), w (n,) f8, row r and its new label j, refresh, smean (d,) f8; INOUT
     labels (n,), partials sums, wsums, stats (as :func:`move_row`, unless ``refresh``:
     the tile is accumulated afresh then). Returns 1 if the label changed, else 0.
     Call it only for rows whose label changes (``labels[r] != j``): a call passes seven
     arrays, whose reference counts cost more than the rest of a row (a pass over 1,000,000
-    x 2 rows none of which moved took 7x as long with a call on every row, Numba 0.68)."""
+    x 2 rows none of which moved took 7x as long with a call on every row, Numba 0.68).
+    A call, not inlined: Hamerly's and Yinyang's chunk kernels compile faster without the
+    copy (``python -m benchmarks.compile_profile --workload compile``)."""
     a = labels[r]
     if a == j:
         return 0
